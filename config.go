@@ -1,0 +1,270 @@
+package cors
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/publicsuffix"
+
+	"github.com/corsedge/caddy-cors/internal/origin"
+)
+
+// Defaults, as in django-cors-headers.
+var (
+	defaultMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+	defaultHeaders = []string{"accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"}
+)
+
+const (
+	defaultPreflightStatus = 204
+	// maxMaxAge is Firefox's cap; Chromium caps at 2h. A larger value
+	// would only pretend to cache longer.
+	maxMaxAge = 24 * time.Hour
+)
+
+// compile checks the configuration and builds the policy that serves
+// requests. It returns every problem found, joined; the policy is nil then.
+// The Caddyfile parser calls it too, so that `caddy adapt` fails the same
+// way as loading JSON does.
+func compile(h *Handler) (*policy, error) {
+	var errs []error
+	p := &policy{
+		credentials:     h.Credentials,
+		privateNetwork:  h.PrivateNetwork,
+		preflightStatus: h.PreflightStatus,
+		passthrough:     h.PassthroughPreflight,
+		methods:         make(map[string]struct{}),
+		headers:         make(map[string]struct{}),
+	}
+
+	// Origins.
+	var patterns []origin.Pattern
+	allowAll := h.AllowAll
+	for _, o := range h.Origins {
+		if o == "*" {
+			allowAll = true
+			continue
+		}
+		pat, err := origin.Parse(o)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		patterns = append(patterns, pat)
+		if !h.Credentials {
+			continue
+		}
+		if pat.Null {
+			errs = append(errs, errors.New(`origin "null" with credentials: sandboxed iframes and local files on any site send "Origin: null", so any site could read your users' authenticated responses; remove "null" or turn credentials off`))
+		}
+		if pat.Subdomains && isPublicSuffix(pat.Host) {
+			errs = append(errs, fmt.Errorf("origin %q with credentials: %s is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead", o, pat.Host))
+		}
+	}
+	re, reErrs := origin.CompileRegexps(h.OriginRegexp)
+	errs = append(errs, reErrs...)
+	if allowAll && h.Credentials {
+		errs = append(errs, errors.New("allow_all (or origin \"*\") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off"))
+	}
+	if !allowAll && len(h.Origins) == 0 && len(h.OriginRegexp) == 0 {
+		errs = append(errs, errors.New("no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp, or use allow_all for a public API"))
+	}
+	p.allowAll = allowAll
+	p.origins = origin.NewSet(patterns, re)
+	for _, pat := range patterns {
+		if pat.Subdomains && isPublicSuffix(pat.Host) && !h.Credentials {
+			p.warnings = append(p.warnings, fmt.Sprintf("origin %q: %s is a public suffix; any site registered under it is allowed", pat.String(), pat.Host))
+		}
+	}
+
+	// Methods.
+	methods := h.Methods
+	if len(methods) == 0 {
+		methods = defaultMethods
+	}
+	for _, m := range methods {
+		if m == "*" {
+			p.anyMethod = true
+			continue
+		}
+		if !isToken(m) {
+			errs = append(errs, fmt.Errorf("method %q: not a valid method name (an HTTP token, like PATCH)", m))
+			continue
+		}
+		if isForbiddenMethod(m) {
+			errs = append(errs, fmt.Errorf("method %q: browsers never send CONNECT, TRACE or TRACK, so allowing it cross-origin can only help attackers; remove it", m))
+			continue
+		}
+		p.methods[normalizeMethod(m)] = struct{}{}
+	}
+
+	// Request headers.
+	headers := h.Headers
+	if len(headers) == 0 {
+		headers = defaultHeaders
+	}
+	for _, name := range headers {
+		if name == "*" {
+			p.anyHeader = true
+			continue
+		}
+		if len(name) > maxHeaderNameLen {
+			errs = append(errs, fmt.Errorf("header %.40q...: longer than %d bytes", name, maxHeaderNameLen))
+			continue
+		}
+		if err := checkRequestHeader(name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		lower := strings.ToLower(name)
+		p.headers[lower] = struct{}{}
+		p.maxHeaderLen = max(p.maxHeaderLen, len(lower))
+	}
+
+	// Exposed response headers.
+	var expose []string
+	exposeAll := false
+	for _, name := range h.ExposeHeaders {
+		if name == "*" {
+			exposeAll = true
+			continue
+		}
+		if !isToken(name) {
+			errs = append(errs, fmt.Errorf("expose_headers %q: not a valid header name", name))
+			continue
+		}
+		if lower := strings.ToLower(name); lower == "set-cookie" || lower == "set-cookie2" {
+			errs = append(errs, fmt.Errorf("expose_headers %q: browsers never let scripts read Set-Cookie; remove it", name))
+			continue
+		}
+		expose = append(expose, name)
+	}
+	switch {
+	case exposeAll && !h.Credentials:
+		p.aceh = "*"
+	case exposeAll:
+		// Without credentials "*" is a wildcard; with them browsers read it
+		// as a header named "*", so the response's own names are listed.
+		p.exposeFromResponse = true
+	default:
+		p.aceh = strings.Join(expose, ", ")
+	}
+
+	// Preflight cache lifetime and status.
+	if h.MaxAge != nil {
+		d := time.Duration(*h.MaxAge)
+		switch {
+		case d < 0:
+			errs = append(errs, fmt.Errorf("max_age %s: must not be negative; use 0 to disable preflight caching", d))
+		case d > maxMaxAge:
+			errs = append(errs, fmt.Errorf("max_age %s: must be at most 24h (browsers cap it: Chromium at 2h, Firefox at 24h)", d))
+		case d < time.Second && d > 0:
+			errs = append(errs, fmt.Errorf("max_age %s: must be whole seconds; a bare number in JSON counts nanoseconds, so did you mean \"%ds\"?", d, int64(d)))
+		case d%time.Second != 0:
+			errs = append(errs, fmt.Errorf("max_age %s: must be whole seconds, as Access-Control-Max-Age is; did you mean %q?", d, d.Round(time.Second).String()))
+		default:
+			p.acma = strconv.FormatInt(int64(d/time.Second), 10)
+		}
+	}
+	if p.preflightStatus == 0 {
+		p.preflightStatus = defaultPreflightStatus
+	}
+	if p.preflightStatus < 200 || p.preflightStatus > 299 {
+		errs = append(errs, fmt.Errorf("preflight_status %d: must be a 2xx status (browsers treat any other as a failed preflight); 204 is the default", h.PreflightStatus))
+	}
+
+	p.preflightVary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	if p.privateNetwork {
+		p.preflightVary += ", Access-Control-Request-Private-Network"
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// isPublicSuffix reports whether domain is one under which anyone can
+// register names (com, co.uk, github.io). localhost is not: every name
+// under it is this machine.
+func isPublicSuffix(domain string) bool {
+	if domain == "localhost" {
+		return false
+	}
+	suffix, _ := publicsuffix.PublicSuffix(domain)
+	return suffix == domain
+}
+
+// normalizeMethod upper-cases the methods that the Fetch standard
+// normalizes ("patch" stays as it is, and so do browsers).
+func normalizeMethod(m string) string {
+	for _, n := range [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
+		if strings.EqualFold(m, n) {
+			return n
+		}
+	}
+	return m
+}
+
+// isForbiddenMethod is the Fetch standard's forbidden method check.
+func isForbiddenMethod(m string) bool {
+	return strings.EqualFold(m, "CONNECT") || strings.EqualFold(m, "TRACE") || strings.EqualFold(m, "TRACK")
+}
+
+// forbiddenRequestHeaders are the Fetch standard's forbidden request-header
+// names: browsers set them and scripts cannot, so allowing them is a mistake.
+var forbiddenRequestHeaders = map[string]bool{
+	"accept-charset": true, "accept-encoding": true,
+	"access-control-request-headers": true, "access-control-request-method": true,
+	"access-control-request-private-network": true,
+	"connection": true, "content-length": true, "cookie": true, "cookie2": true,
+	"date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true,
+	"origin": true, "referer": true, "set-cookie": true, "te": true, "trailer": true,
+	"transfer-encoding": true, "upgrade": true, "via": true,
+}
+
+func checkRequestHeader(name string) error {
+	if !isToken(name) {
+		return fmt.Errorf("header %q: not a valid header name", name)
+	}
+	lower := strings.ToLower(name)
+	if forbiddenRequestHeaders[lower] || strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-") {
+		return fmt.Errorf("header %q: a forbidden request header that browsers set themselves and scripts cannot; remove it", name)
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token: the syntax of method and
+// header names.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTchar(c byte) bool {
+	return tchar[c]
+}
+
+// tchar is RFC 9110's tchar as a lookup table.
+var tchar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()

@@ -1,0 +1,137 @@
+// Package cors is a Caddy HTTP handler that implements the CORS protocol of
+// the WHATWG Fetch standard at the edge: it answers preflight requests itself
+// and decorates actual responses, whatever backend produces them.
+package cors
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler implements Cross-Origin Resource Sharing for the routes it covers.
+// It answers CORS-preflight requests (OPTIONS with Origin and
+// Access-Control-Request-Method) without calling the next handler, and adds
+// the CORS response headers to every other response, including error
+// responses written by Caddy itself. It owns those headers: values set by a
+// backend or an earlier handler are replaced, never duplicated, and Vary is
+// kept right for caches.
+//
+// Configuration problems are reported all at once when the config loads.
+type Handler struct {
+	// Origins allowed to read responses, each "scheme://host[:port]" as a
+	// browser sends it in the Origin header (scheme and host are
+	// lower-cased, the default port dropped, a Unicode host converted to
+	// punycode). A leading "*." label matches one or more subdomains
+	// ("https://*.example.com" matches "https://a.example.com" but not
+	// "https://example.com"); ":*" matches any port, the default included.
+	// "null" matches the opaque origin of sandboxed iframes and local files.
+	// A lone "*" is the same as allow_all. There is no default: at least one
+	// of origins, origin_regexp and allow_all is required.
+	Origins []string `json:"origins,omitempty"`
+
+	// Regular expressions (Go RE2 syntax) for allowed origins. Each is
+	// matched against the whole Origin value, as if wrapped in ^(?:...)$,
+	// so "https://.*\.example\.com" cannot match
+	// "https://a.example.com.evil.net". Default: none.
+	OriginRegexp []string `json:"origin_regexp,omitempty"`
+
+	// Allow every origin: responses carry "Access-Control-Allow-Origin: *"
+	// whether or not the request has an Origin, so a cached copy serves
+	// everyone. Cannot be combined with credentials. Default: false.
+	AllowAll bool `json:"allow_all,omitempty"`
+
+	// Methods a preflight may ask for. "*" allows any method (with
+	// credentials the requested method is echoed, since browsers then read
+	// "*" literally). GET, HEAD and POST are always allowed, as in the Fetch
+	// standard. Method names are case-sensitive, except that delete, get,
+	// head, options, post and put are upper-cased as browsers do.
+	// CONNECT, TRACE and TRACK are refused. Default: GET HEAD POST PUT PATCH DELETE.
+	Methods []string `json:"methods,omitempty"`
+
+	// Request headers a preflight may ask for, case-insensitive. "*" allows
+	// any header; the requested names are echoed, so Authorization and
+	// credentialed requests work too. Forbidden request headers (Cookie,
+	// Host, Origin, Sec-*, Proxy-*, ...) are refused: browsers set them
+	// themselves. Default: accept authorization content-type user-agent
+	// x-csrftoken x-requested-with.
+	Headers []string `json:"headers,omitempty"`
+
+	// Response headers, beyond the CORS-safelisted ones, that scripts may
+	// read. "*" exposes all of them: it is sent as "*" without credentials;
+	// with credentials the names of the headers actually on each response
+	// are listed. Set-Cookie can never be exposed. Default: none.
+	ExposeHeaders []string `json:"expose_headers,omitempty"`
+
+	// Allow credentialed requests (cookies, HTTP authentication, client
+	// certificates): sends "Access-Control-Allow-Credentials: true".
+	// Security: the allowed origins can then act as the signed-in user, so
+	// allow_all, "null" and subdomain patterns on public suffixes are
+	// refused with credentials. Default: false.
+	Credentials bool `json:"credentials,omitempty"`
+
+	// How long browsers may cache a preflight result, sent in whole seconds
+	// as Access-Control-Max-Age. 0 is sent and disables caching; at most
+	// 24h (browsers cap it anyway: Chromium at 2h, Firefox at 24h).
+	// Default: unset, no header, and browsers use 5 seconds.
+	MaxAge *caddy.Duration `json:"max_age,omitempty"`
+
+	// Answer Private Network Access preflights: sends
+	// "Access-Control-Allow-Private-Network: true" when the preflight
+	// carries "Access-Control-Request-Private-Network: true", letting public
+	// sites reach this server on a private network. Default: false.
+	PrivateNetwork bool `json:"private_network,omitempty"`
+
+	// Status code of an allowed preflight response, 200 to 299 (some old
+	// clients want 200). Denied preflights always get 403. Default: 204.
+	PreflightStatus int `json:"preflight_status,omitempty"`
+
+	// Pass preflight requests on to the next handler, which then writes the
+	// status and body, instead of answering them here. The CORS headers are
+	// still decided and set by this handler. Default: false.
+	PassthroughPreflight bool `json:"passthrough_preflight,omitempty"`
+
+	policy   *policy
+	problems error // every configuration problem found by Provision, reported by Validate
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.cors",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision compiles the configuration. Problems are kept for Validate so
+// that every one of them is reported at once.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	h.policy, h.problems = compile(h)
+	if h.policy != nil {
+		for _, w := range h.policy.warnings {
+			h.logger.Warn(w)
+		}
+	}
+	return nil
+}
+
+// Validate reports every configuration problem found by Provision.
+func (h *Handler) Validate() error {
+	return h.problems
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ http.ResponseWriter         = (*corsWriter)(nil)
+)

@@ -1,0 +1,73 @@
+package cors
+
+import "github.com/corsedge/caddy-cors/internal/origin"
+
+// policy is a compiled, validated configuration. It is read-only once
+// built, so requests share it without locks.
+type policy struct {
+	origins  *origin.Set
+	allowAll bool // implies no credentials: "Access-Control-Allow-Origin: *" on every response
+
+	anyMethod bool
+	methods   map[string]struct{} // case-sensitive, as the Fetch standard compares them
+
+	anyHeader    bool
+	headers      map[string]struct{} // lower case
+	maxHeaderLen int                 // longest name in headers: longer requested names cannot match
+
+	credentials        bool
+	aceh               string // Access-Control-Expose-Headers value, "" for none
+	exposeFromResponse bool   // expose_headers * with credentials: list the response's own names
+
+	acma           string // Access-Control-Max-Age value, "" for none
+	privateNetwork bool
+
+	preflightStatus int
+	preflightVary   string
+	passthrough     bool
+
+	warnings []string // logged once at provision
+}
+
+// allowOrigin reports whether the request Origin o may read responses.
+func (p *policy) allowOrigin(o string) bool {
+	return p.allowAll || p.origins.Contains(o)
+}
+
+// allowMethod implements the method half of the Fetch standard's
+// CORS-preflight check from the server side: m must be CORS-safelisted,
+// listed, or allowed by "*".
+func (p *policy) allowMethod(m string) bool {
+	switch m {
+	case "GET", "HEAD", "POST":
+		return true
+	}
+	if p.anyMethod {
+		return isToken(m) && !isForbiddenMethod(m)
+	}
+	_, ok := p.methods[m]
+	return ok
+}
+
+// actualHeaders decides the CORS headers of a response to an actual
+// (non-preflight) request, Fetch standard's "CORS check" from the server side.
+func (p *policy) actualHeaders(rh *responseHeaders, origins []string) {
+	if p.allowAll {
+		// The same answer for every request, Origin or not, so caches
+		// need no Vary and any cached copy serves every origin.
+		rh.acao = "*"
+		rh.aceh = p.aceh
+		return
+	}
+	rh.vary = "Origin"
+	// Browsers send exactly one Origin; several are not an origin at all.
+	if len(origins) != 1 || !p.origins.Contains(origins[0]) {
+		return
+	}
+	rh.acao = origins[0]
+	if p.credentials {
+		rh.acac = "true"
+	}
+	rh.aceh = p.aceh
+	rh.exposeFromResponse = p.exposeFromResponse
+}
