@@ -219,7 +219,7 @@ var forbiddenRequestHeaders = map[string]bool{
 	"accept-charset": true, "accept-encoding": true,
 	"access-control-request-headers": true, "access-control-request-method": true,
 	"access-control-request-private-network": true,
-	"connection": true, "content-length": true, "cookie": true, "cookie2": true,
+	"connection":                             true, "content-length": true, "cookie": true, "cookie2": true,
 	"date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true,
 	"origin": true, "referer": true, "set-cookie": true, "te": true, "trailer": true,
 	"transfer-encoding": true, "upgrade": true, "via": true,
