@@ -1,0 +1,166 @@
+package cors
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+// configErrorCases have one case per configuration error; want is the
+// whole message, so that its wording (the value, the fix) is reviewed.
+var configErrorCases = []struct {
+	name string
+	cfg  Handler
+	want string
+}{
+	{"no origins", Handler{},
+		`no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp, or use allow_all for a public API`},
+	{"origin with path", Handler{Origins: []string{"https://a.com/api"}},
+		`origin "https://a.com/api": must not have a path; did you mean "https://a.com"?`},
+	{"origin with trailing slash", Handler{Origins: []string{"https://a.com/"}},
+		`origin "https://a.com/": must not end with a slash; did you mean "https://a.com"?`},
+	{"origin with query", Handler{Origins: []string{"https://a.com?x=1"}},
+		`origin "https://a.com?x=1": must not have a query; did you mean "https://a.com"?`},
+	{"origin with fragment", Handler{Origins: []string{"https://a.com#top"}},
+		`origin "https://a.com#top": must not have a fragment; did you mean "https://a.com"?`},
+	{"origin with userinfo", Handler{Origins: []string{"https://user:pw@a.com"}},
+		`origin "https://user:pw@a.com": must not contain user information; did you mean "https://a.com"?`},
+	{"origin without scheme", Handler{Origins: []string{"example.com"}},
+		`origin "example.com": missing scheme; did you mean "https://example.com"?`},
+	{"wildcard inside a label", Handler{Origins: []string{"https://a*.example.com"}},
+		`origin "https://a*.example.com": '*' is only allowed as a whole leading label ("https://*.example.com") or as the port ("https://localhost:*")`},
+	{"wildcard in the middle", Handler{Origins: []string{"https://a.*.example.com"}},
+		`origin "https://a.*.example.com": '*' is only allowed as a whole leading label ("https://*.example.com") or as the port ("https://localhost:*")`},
+	{"wildcard host alone", Handler{Origins: []string{"https://*"}},
+		`origin "https://*": a wildcard must be followed by a domain, as in "https://*.example.com"; to allow every origin use allow_all`},
+	{"wildcard scheme", Handler{Origins: []string{"*://a.com"}},
+		`origin "*://a.com": invalid scheme "*"; a scheme is a letter followed by letters, digits, '+', '-' or '.'`},
+	{"invalid port", Handler{Origins: []string{"http://a.com:99999"}},
+		`origin "http://a.com:99999": invalid port "99999"; use a number from 1 to 65535, or '*' for any port`},
+	{"subdomain of an IP address", Handler{Origins: []string{"http://*.127.0.0.1"}},
+		`origin "http://*.127.0.0.1": an IP address has no subdomains; list the address itself`},
+	{"invalid regexp", Handler{OriginRegexp: []string{`https://(a`}},
+		"origin_regexp \"https://(a\": error parsing regexp: missing closing ): `https://(a`"},
+	{"regexp escaping its anchors", Handler{OriginRegexp: []string{`a)|(.*`}},
+		"origin_regexp \"a)|(.*\": error parsing regexp: unexpected ): `a)|(.*`"},
+	{"allow_all with credentials", Handler{AllowAll: true, Credentials: true},
+		`allow_all (or origin "*") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off`},
+	{"origin * with credentials", Handler{Origins: []string{"*"}, Credentials: true},
+		`allow_all (or origin "*") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off`},
+	{"null with credentials", Handler{Origins: []string{"null"}, Credentials: true},
+		`origin "null" with credentials: sandboxed iframes and local files on any site send "Origin: null", so any site could read your users' authenticated responses; remove "null" or turn credentials off`},
+	{"public suffix wildcard with credentials", Handler{Origins: []string{"https://*.github.io"}, Credentials: true},
+		`origin "https://*.github.io" with credentials: github.io is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
+	{"TLD wildcard with credentials", Handler{Origins: []string{"https://*.com"}, Credentials: true},
+		`origin "https://*.com" with credentials: com is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
+	{"invalid method", Handler{Origins: []string{app}, Methods: []string{"GET POST"}},
+		`method "GET POST": not a valid method name (an HTTP token, like PATCH)`},
+	{"CONNECT", Handler{Origins: []string{app}, Methods: []string{"connect"}},
+		`method "connect": browsers never send CONNECT, TRACE or TRACK, so allowing it cross-origin can only help attackers; remove it`},
+	{"TRACE", Handler{Origins: []string{app}, Methods: []string{"TRACE"}},
+		`method "TRACE": browsers never send CONNECT, TRACE or TRACK, so allowing it cross-origin can only help attackers; remove it`},
+	{"TRACK", Handler{Origins: []string{app}, Methods: []string{"TRACK"}},
+		`method "TRACK": browsers never send CONNECT, TRACE or TRACK, so allowing it cross-origin can only help attackers; remove it`},
+	{"invalid header name", Handler{Origins: []string{app}, Headers: []string{"x:y"}},
+		`header "x:y": not a valid header name`},
+	{"forbidden header cookie", Handler{Origins: []string{app}, Headers: []string{"Cookie"}},
+		`header "Cookie": a forbidden request header that browsers set themselves and scripts cannot; remove it`},
+	{"forbidden header host", Handler{Origins: []string{app}, Headers: []string{"host"}},
+		`header "host": a forbidden request header that browsers set themselves and scripts cannot; remove it`},
+	{"forbidden header sec-", Handler{Origins: []string{app}, Headers: []string{"Sec-Fetch-Mode"}},
+		`header "Sec-Fetch-Mode": a forbidden request header that browsers set themselves and scripts cannot; remove it`},
+	{"forbidden header proxy-", Handler{Origins: []string{app}, Headers: []string{"Proxy-Authorization"}},
+		`header "Proxy-Authorization": a forbidden request header that browsers set themselves and scripts cannot; remove it`},
+	{"invalid expose header", Handler{Origins: []string{app}, ExposeHeaders: []string{"a b"}},
+		`expose_headers "a b": not a valid header name`},
+	{"set-cookie exposed", Handler{Origins: []string{app}, ExposeHeaders: []string{"Set-Cookie"}},
+		`expose_headers "Set-Cookie": browsers never let scripts read Set-Cookie; remove it`},
+	{"negative max_age", Handler{Origins: []string{app}, MaxAge: seconds(-5)},
+		`max_age -5s: must not be negative; use 0 to disable preflight caching`},
+	{"max_age above 24h", Handler{Origins: []string{app}, MaxAge: seconds(25 * 3600)},
+		`max_age 25h0m0s: must be at most 24h (browsers cap it: Chromium at 2h, Firefox at 24h)`},
+	{"max_age in JSON nanoseconds", Handler{Origins: []string{app}, MaxAge: durationPtr(600)},
+		`max_age 600ns: must be whole seconds; a bare number in JSON counts nanoseconds, so did you mean "600s"?`},
+	{"max_age fractional", Handler{Origins: []string{app}, MaxAge: durationPtr(1500 * time.Millisecond)},
+		`max_age 1.5s: must be whole seconds, as Access-Control-Max-Age is; did you mean "2s"?`},
+	{"preflight_status not 2xx", Handler{Origins: []string{app}, PreflightStatus: 301},
+		`preflight_status 301: must be a 2xx status (browsers treat any other as a failed preflight); 204 is the default`},
+}
+
+func durationPtr(d time.Duration) *caddy.Duration {
+	c := caddy.Duration(d)
+	return &c
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range configErrorCases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.cfg
+			if err := h.Provision(caddy.Context{}); err != nil {
+				t.Fatalf("Provision: %v", err)
+			}
+			err := h.Validate()
+			if err == nil {
+				t.Fatalf("Validate: no error, want %q", tc.want)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("Validate:\n got %q\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Every problem of one handler is reported at once.
+func TestConfigErrorsAllAtOnce(t *testing.T) {
+	h := Handler{
+		Origins:     []string{"https://a.com/", "example.com", "*"},
+		Credentials: true,
+		Methods:     []string{"TRACE"},
+		Headers:     []string{"cookie"},
+		MaxAge:      seconds(-1),
+	}
+	_ = h.Provision(caddy.Context{})
+	err := h.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{`"https://a.com/"`, `"example.com"`, "allow_all", `"TRACE"`, `"cookie"`, "max_age -1s"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+// Valid configurations provision, and their normalization is what the
+// Fetch standard compares.
+func TestConfigNormalization(t *testing.T) {
+	h, _ := provision(t, Handler{
+		Origins: []string{"HTTPS://App.Example.COM:443", "http://localhost:80", "https://bücher.example", "http://[::1]:8080"},
+		Methods: []string{"get", "patch", "Put"},
+		Headers: []string{"X-Custom"},
+	})
+	for _, o := range []string{"https://app.example.com", "http://localhost", "https://xn--bcher-kva.example", "http://[::1]:8080"} {
+		if !h.policy.origins.Contains(o) {
+			t.Errorf("origin %q not allowed", o)
+		}
+	}
+	for m, want := range map[string]bool{"GET": true, "PUT": true, "patch": true, "PATCH": false, "Put": false} {
+		if got := h.policy.allowMethod(m); got != want {
+			t.Errorf("allowMethod(%q) = %v, want %v", m, got, want)
+		}
+	}
+	if _, _, ok := h.policy.allowHeaders([]string{"x-CUSTOM"}); !ok {
+		t.Error("header names must compare case-insensitively")
+	}
+}
+
+// Without credentials a public-suffix wildcard is allowed but logged.
+func TestPublicSuffixWarning(t *testing.T) {
+	h, _ := provision(t, Handler{Origins: []string{"https://*.github.io", "http://*.localhost:*"}})
+	want := []string{`origin "https://*.github.io": github.io is a public suffix; any site registered under it is allowed`}
+	if got := h.policy.warnings; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("warnings = %q, want %q", got, want)
+	}
+}
