@@ -1,0 +1,178 @@
+package cors
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// These tests run a real Caddy in this process (caddytest: one instance per
+// test binary, admin on localhost:2999), so they never run in parallel.
+
+// backendWithOwnCORS answers like an application that already sends CORS
+// headers of its own.
+func backendWithOwnCORS(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(hdrACAO, "*")
+		w.Header().Set(hdrACAC, "true")
+		w.Header().Set(hdrACEH, "X-Backend")
+		w.Header().Set("Vary", "Accept-Encoding")
+		w.Header().Set("X-Backend", "yes")
+		_, _ = io.WriteString(w, "backend")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// deadAddress returns a loopback address nothing listens on.
+func deadAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+const integrationOrigin = "https://app.example.com"
+
+func startIntegrationCaddy(t *testing.T) *caddytest.Tester {
+	t.Helper()
+	backend := backendWithOwnCORS(t)
+	tester := caddytest.NewTester(t)
+	tester.InitServer(fmt.Sprintf(`{
+	skip_install_trust
+	admin localhost:2999
+	http_port 9080
+	https_port 9443
+	grace_period 1ns
+}
+
+http://localhost:9080 {
+	cors /api/* %s {
+		credentials
+		headers authorization content-type
+		expose_headers X-Backend
+	}
+	cors /public/* {
+		allow_all
+	}
+
+	basic_auth /api/private/* {
+		alice $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG
+	}
+	reverse_proxy /api/backend/* %s
+	reverse_proxy /api/dead/* %s
+	respond /api/private/* "secret"
+	respond /api/data "api"
+	respond /public/* "public"
+	respond /other "other"
+}
+`, integrationOrigin, backend.Listener.Addr(), deadAddress(t)), "caddyfile")
+	return tester
+}
+
+type integrationCase struct {
+	name       string
+	method     string
+	path       string
+	headers    map[string]string
+	wantStatus int
+	wantBody   string
+	want       http.Header // exact CORS headers and Vary
+}
+
+func TestIntegration(t *testing.T) {
+	tester := startIntegrationCaddy(t)
+	cases := []integrationCase{
+		{
+			name: "preflight answered before basic_auth", method: "OPTIONS", path: "/api/private/data",
+			headers:    map[string]string{"Origin": integrationOrigin, hdrACRM: "GET", hdrACRH: "authorization"},
+			wantStatus: 204, wantBody: "",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACAM: {"GET"}, hdrACAH: {"authorization"}, "Vary": preflightVary},
+		},
+		{
+			name: "basic_auth's 401 carries CORS headers", method: "GET", path: "/api/private/data",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 401, wantBody: "",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Origin"}},
+		},
+		{
+			name: "a backend's own CORS headers are replaced: one ACAO", method: "GET", path: "/api/backend/x",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 200, wantBody: "backend",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Accept-Encoding", "Origin"}},
+		},
+		{
+			name: "a backend's ACAO * is removed for a disallowed origin", method: "GET", path: "/api/backend/x",
+			headers:    map[string]string{"Origin": "https://evil.example.net"},
+			wantStatus: 200, wantBody: "backend",
+			want: http.Header{"Vary": {"Accept-Encoding", "Origin"}},
+		},
+		{
+			name: "reverse_proxy's 502 with the upstream down carries CORS headers", method: "GET", path: "/api/dead/x",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 502, wantBody: "",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Origin"}},
+		},
+		{
+			name: "denied preflight never reaches respond", method: "OPTIONS", path: "/api/data",
+			headers:    map[string]string{"Origin": integrationOrigin, hdrACRM: "PUT", hdrACRH: "x-secret"},
+			wantStatus: 403, wantBody: "",
+			want: http.Header{},
+		},
+		{
+			name: "cors /api/* leaves /other untouched", method: "GET", path: "/other",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 200, wantBody: "other",
+			want: http.Header{},
+		},
+		{
+			name: "second cors directive with another matcher: allow_all on /public/*", method: "GET", path: "/public/x",
+			headers:    map[string]string{"Origin": "https://anyone.example.org"},
+			wantStatus: 200, wantBody: "public",
+			want: http.Header{hdrACAO: {"*"}},
+		},
+		{
+			name: "first cors directive on /api/*", method: "GET", path: "/api/data",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 200, wantBody: "api",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Origin"}},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, "http://localhost:9080"+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			res, err := tester.Client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != tc.wantStatus {
+				t.Errorf("status = %d, want %d", res.StatusCode, tc.wantStatus)
+			}
+			if string(body) != tc.wantBody {
+				t.Errorf("body = %q, want %q", body, tc.wantBody)
+			}
+			if got := corsPart(res.Header); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("CORS headers:\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
