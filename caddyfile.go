@@ -1,7 +1,9 @@
 package cors
 
 import (
+	"math"
 	"strconv"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -104,7 +106,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 			var dur caddy.Duration
 			if secs, err := strconv.Atoi(arg); err == nil {
-				dur = caddy.Duration(secs) * caddy.Duration(1e9)
+				if secs > math.MaxInt64/int(time.Second) || secs < math.MinInt64/int(time.Second) {
+					return d.Errf("max_age %q: must be at most 24h (browsers cap it: Chromium at 2h, Firefox at 24h)", arg)
+				}
+				dur = caddy.Duration(time.Duration(secs) * time.Second)
 			} else if parsed, err := caddy.ParseDuration(arg); err == nil {
 				dur = caddy.Duration(parsed)
 			} else {

@@ -90,6 +90,7 @@ var caddyfileErrorCases = []struct {
 	{"private_network not a boolean", "cors https://a.com {\n\tprivate_network 1\n}", `private_network "1": must be true or false (or nothing, meaning true), at Testfile:2`},
 	{"max_age without argument", "cors https://a.com {\n\tmax_age\n}", "wrong argument count or unexpected line ending after 'max_age', at Testfile:2"},
 	{"max_age unparseable", "cors https://a.com {\n\tmax_age soon\n}", `max_age "soon": not a duration; use a number of seconds or a duration like 2h or 90s, at Testfile:2`},
+	{"max_age overflowing", "cors https://a.com {\n\tmax_age 18446744074\n}", `max_age "18446744074": must be at most 24h (browsers cap it: Chromium at 2h, Firefox at 24h), at Testfile:2`},
 	{"max_age with two arguments", "cors https://a.com {\n\tmax_age 1 2\n}", "wrong argument count or unexpected line ending after '2', at Testfile:2"},
 	{"preflight_status without argument", "cors https://a.com {\n\tpreflight_status\n}", "wrong argument count or unexpected line ending after 'preflight_status', at Testfile:2"},
 	{"preflight_status not a number", "cors https://a.com {\n\tpreflight_status ok\n}", `preflight_status "ok": not a number; use a 2xx status such as 204 or 200, at Testfile:2`},

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -176,15 +177,26 @@ func splitHostPort(hp string) (host, port string, err error) {
 // browsers do when they serialize an origin, and checks the result.
 func normalizeHost(host string) (string, error) {
 	if host[0] == '[' {
+		if len(host) < 2 || host[len(host)-1] != ']' {
+			return "", fmt.Errorf("invalid IPv6 address %q", host)
+		}
 		addr, err := netip.ParseAddr(host[1 : len(host)-1])
 		if err != nil || !addr.Is6() || addr.Zone() != "" {
 			return "", fmt.Errorf("invalid IPv6 address %q", host)
 		}
 		return "[" + addr.String() + "]", nil
 	}
+	if !utf8.ValidString(host) {
+		return "", fmt.Errorf("invalid host %q: not UTF-8", host)
+	}
 	ascii, err := idna.Lookup.ToASCII(host)
 	if err != nil {
 		return "", fmt.Errorf("invalid host %q: %v", host, err)
+	}
+	// The punycode form must itself be a valid host, as it is what
+	// browsers send; idna lets a few broken inputs through.
+	if again, err := idna.Lookup.ToASCII(ascii); err != nil || again != ascii {
+		return "", fmt.Errorf("invalid host %q", host)
 	}
 	if !validHost(ascii) {
 		return "", fmt.Errorf("invalid host %q; a host is dot-separated labels of letters, digits, '-' and '_'", host)

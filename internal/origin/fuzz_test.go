@@ -1,0 +1,109 @@
+package origin
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// FuzzParseRoundTrip: Parse never panics, and a parsed pattern's
+// normalized form parses back to the same pattern.
+func FuzzParseRoundTrip(f *testing.F) {
+	for _, tc := range parseCases {
+		f.Add(tc.in)
+	}
+	for _, in := range parseErrorCases {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := Parse(s)
+		if err != nil {
+			return
+		}
+		again, err := Parse(p.String())
+		if err != nil {
+			t.Fatalf("Parse(%q) = %q, which does not parse: %v", s, p.String(), err)
+		}
+		if again != p {
+			t.Fatalf("Parse(%q) = %+v, but its form %q parses to %+v", s, p, p.String(), again)
+		}
+	})
+}
+
+// FuzzPatternMatchStaysInside: a pattern never matches an origin outside
+// its scheme, its domain (label-aware) and its port rule; an exact origin
+// matches only itself; the Set agrees with Pattern.Match.
+func FuzzPatternMatchStaysInside(f *testing.F) {
+	for _, tc := range matchCases {
+		f.Add(tc.pattern, tc.origin)
+	}
+	f.Fuzz(func(t *testing.T, pattern, o string) {
+		p, err := Parse(pattern)
+		if err != nil {
+			return
+		}
+		matched := p.Match(o)
+		if got := NewSet([]Pattern{p}, nil).Contains(o); got != matched {
+			t.Fatalf("pattern %q, origin %q: Set.Contains = %v, Match = %v", p.String(), o, got, matched)
+		}
+		if !matched {
+			return
+		}
+		if p.Null {
+			if o != "null" {
+				t.Fatalf("null matched %q", o)
+			}
+			return
+		}
+		if !p.Subdomains && !p.AnyPort() && o != p.String() {
+			t.Fatalf("exact origin %q matched %q", p.String(), o)
+		}
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme != p.Scheme || u.Opaque != "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
+			t.Fatalf("pattern %q matched %q, which is not a %s origin (%v)", p.String(), o, p.Scheme, err)
+		}
+		host := u.Hostname()
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+		if p.Subdomains {
+			if !strings.HasSuffix(host, "."+p.Host) || strings.HasPrefix(host, ".") || strings.Contains(host, "..") {
+				t.Fatalf("pattern %q matched host %q outside its domain", p.String(), host)
+			}
+		} else if host != p.Host {
+			t.Fatalf("pattern %q matched host %q", p.String(), host)
+		}
+		switch {
+		case p.AnyPort():
+		case p.Port == 0 && u.Port() != "":
+			t.Fatalf("pattern %q (default port) matched port %q", p.String(), u.Port())
+		case p.Port > 0 && u.Port() != strconv.Itoa(p.Port):
+			t.Fatalf("pattern %q matched port %q", p.String(), u.Port())
+		}
+	})
+}
+
+// FuzzRegexpMatchesWholeOrigin: an origin_regexp allows an origin only
+// when the expression matches all of it.
+func FuzzRegexpMatchesWholeOrigin(f *testing.F) {
+	for _, tc := range regexpCases {
+		f.Add(tc.exprs[0], tc.origin)
+	}
+	f.Add(`a)|(.*`, "anything")
+	f.Fuzz(func(t *testing.T, expr, o string) {
+		re, errs := CompileRegexps([]string{expr})
+		if errs != nil {
+			return
+		}
+		got := NewSet(nil, re).Contains(o)
+		plain := regexp.MustCompile(expr)
+		plain.Longest()
+		loc := plain.FindStringIndex(o)
+		full := loc != nil && loc[0] == 0 && loc[1] == len(o) && len(o) <= MaxLength
+		if got != full {
+			t.Fatalf("regexp %q on %q: allowed = %v, whole-string match = %v (match at %v)", expr, o, got, full, loc)
+		}
+	})
+}
