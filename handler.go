@@ -22,7 +22,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	cw := newCORSWriter(w)
 	h.policy.actualHeaders(&cw.headers, origins)
-	if len(origins) > 0 && cw.headers.acao == "" {
+	if len(origins) > 0 && cw.headers.values[slotACAO] == "" {
 		if c := h.logger.Check(zapcore.DebugLevel, "cors: origin not allowed; response sent without CORS headers"); c != nil {
 			c.Write(zap.Strings("origin", origins), zap.String("method", r.Method), zap.String("uri", r.RequestURI))
 		}
@@ -39,7 +39,7 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, next caddyht
 
 	if p.passthrough {
 		cw := newCORSWriter(w)
-		cw.headers.vary = p.preflightVary
+		cw.headers.values[slotVary] = p.preflightVary
 		if allowed {
 			p.preflightHeaders(&cw.headers, r, origins[0], acrm[0], acrh, names)
 		}
@@ -96,25 +96,25 @@ func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bo
 // not credentials are on (with credentials "*" would be read literally),
 // and the policy has already checked them.
 func (p *policy) preflightHeaders(rh *responseHeaders, r *http.Request, origin, method string, acrh []string, names int) {
-	rh.acao = origin
+	rh.values[slotACAO] = origin
 	if p.allowAll {
-		rh.acao = "*"
+		rh.values[slotACAO] = "*"
 	}
 	if p.credentials {
-		rh.acac = "true"
+		rh.values[slotACAC] = "true"
 	}
-	rh.acam = method
+	rh.values[slotACAM] = method
 	if names > 0 {
-		rh.acah = joinLines(acrh)
+		rh.values[slotACAH] = joinLines(acrh)
 	}
-	rh.acma = p.acma
+	rh.values[slotACMA] = p.acma
 	// Private Network Access: opt in only when asked and configured.
 	if p.privateNetwork {
 		if v := r.Header[hdrACRPN]; len(v) == 1 && v[0] == "true" {
-			rh.acapn = "true"
+			rh.values[slotACAPN] = "true"
 		}
 	}
-	rh.vary = p.preflightVary
+	rh.values[slotVary] = p.preflightVary
 }
 
 // joinLines joins header field lines the way a recipient would combine them.

@@ -59,7 +59,7 @@ func provision(t testing.TB, h Handler) (*Handler, *observer.ObservedLogs) {
 // the CORS response headers and Vary.
 func corsPart(h http.Header) http.Header {
 	out := http.Header{}
-	for _, name := range append(ownedHeaders[:], hdrVary) {
+	for _, name := range append(slotNames[:], hdrVary) {
 		if v, ok := h[name]; ok {
 			out[name] = v
 		}

@@ -26,58 +26,59 @@ const (
 	hdrACAPN = "Access-Control-Allow-Private-Network"
 )
 
-// responseHeaders holds the CORS response headers decided for one request.
-// An empty string means the header must not be sent. Values go into the
-// response header map as one-element slices of backing, which belongs to
-// this request alone: a downstream handler that edits a value in place (as
-// Caddy's header directive does) can never reach another request.
-type responseHeaders struct {
-	acao, acac, acam, acah, aceh, acma, acapn string
-	vary                                      string // comma-separated names to merge into Vary
-	exposeFromResponse                        bool   // compute aceh from the response's own header names
+// Slots of responseHeaders.values: the CORS response headers, then Vary.
+const (
+	slotACAO = iota
+	slotACAC
+	slotACAM
+	slotACAH
+	slotACEH
+	slotACMA
+	slotACAPN
+	numCORSSlots
+	slotVary = numCORSSlots
+)
 
-	backing [8]string
+var slotNames = [numCORSSlots]string{hdrACAO, hdrACAC, hdrACAM, hdrACAH, hdrACEH, hdrACMA, hdrACAPN}
+
+// responseHeaders holds the CORS response headers decided for one request,
+// by slot; an empty string means the header must not be sent. The values
+// go into the response header map as one-element slices of values itself,
+// which belongs to this request alone: a downstream handler that edits a
+// value in place (as Caddy's header directive does) can never reach
+// another request. They are written once per request.
+type responseHeaders struct {
+	values             [numCORSSlots + 1]string // the last: names to merge into Vary
+	exposeFromResponse bool                     // compute ACEH from the response's own header names
 }
 
 // writeTo makes the CORS headers of h exactly the decided ones: whatever
-// else set them is replaced or removed, and Vary is merged, not replaced.
+// else set them is removed, and Vary is merged, not replaced.
 func (rh *responseHeaders) writeTo(h http.Header) {
-	rh.set(h, 0, hdrACAO, rh.acao)
-	rh.set(h, 1, hdrACAC, rh.acac)
-	rh.set(h, 2, hdrACAM, rh.acam)
-	rh.set(h, 3, hdrACAH, rh.acah)
-	aceh := rh.aceh
+	deleteCORS(h)
 	if rh.exposeFromResponse {
-		aceh = exposableNames(h)
+		rh.values[slotACEH] = exposableNames(h)
 	}
-	rh.set(h, 4, hdrACEH, aceh)
-	rh.set(h, 5, hdrACMA, rh.acma)
-	rh.set(h, 6, hdrACAPN, rh.acapn)
-	if rh.vary != "" {
+	for i := range numCORSSlots {
+		if rh.values[i] != "" {
+			h[slotNames[i]] = rh.values[i : i+1 : i+1]
+		}
+	}
+	if rh.values[slotVary] != "" {
 		rh.mergeVary(h)
 	}
 }
 
-func (rh *responseHeaders) set(h http.Header, i int, name, value string) {
-	if value == "" {
-		delete(h, name)
-		return
-	}
-	rh.backing[i] = value
-	h[name] = rh.backing[i : i+1 : i+1]
-}
-
-// mergeVary adds the names in rh.vary that Vary lacks, keeping what is
+// mergeVary adds the names in the Vary slot that Vary lacks, keeping what is
 // there; "Vary: *" already covers everything.
 func (rh *responseHeaders) mergeVary(h http.Header) {
 	existing := h[hdrVary]
 	if len(existing) == 0 {
-		rh.backing[7] = rh.vary
-		h[hdrVary] = rh.backing[7:8:8]
+		h[hdrVary] = rh.values[slotVary : slotVary+1 : slotVary+1]
 		return
 	}
 	merged := existing
-	for name := range strings.SplitSeq(rh.vary, ",") {
+	for name := range strings.SplitSeq(rh.values[slotVary], ",") {
 		name = strings.TrimSpace(name)
 		if !varyHas(existing, name) {
 			// Clip first: existing may have spare capacity that someone
@@ -123,12 +124,15 @@ func exposableNames(h http.Header) string {
 	return strings.Join(names, ", ")
 }
 
-// ownedHeaders are the response headers this handler decides alone.
-var ownedHeaders = [...]string{hdrACAO, hdrACAC, hdrACAM, hdrACAH, hdrACEH, hdrACMA, hdrACAPN}
-
-// deleteCORS removes every CORS response header from h.
+// deleteCORS removes every CORS response header from h: the
+// Access-Control-* names, in any case. One pass over the map costs less
+// than deleting each name, which hashes it.
 func deleteCORS(h http.Header) {
-	for _, name := range ownedHeaders {
-		delete(h, name)
+	for name := range h {
+		if len(name) > len(corsPrefix) && (name[0] == 'A' || name[0] == 'a') && strings.EqualFold(name[:len(corsPrefix)], corsPrefix) {
+			delete(h, name)
+		}
 	}
 }
+
+const corsPrefix = "Access-Control-"

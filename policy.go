@@ -55,19 +55,19 @@ func (p *policy) actualHeaders(rh *responseHeaders, origins []string) {
 	if p.allowAll {
 		// The same answer for every request, Origin or not, so caches
 		// need no Vary and any cached copy serves every origin.
-		rh.acao = "*"
-		rh.aceh = p.aceh
+		rh.values[slotACAO] = "*"
+		rh.values[slotACEH] = p.aceh
 		return
 	}
-	rh.vary = "Origin"
+	rh.values[slotVary] = "Origin"
 	// Browsers send exactly one Origin; several are not an origin at all.
 	if len(origins) != 1 || !p.origins.Contains(origins[0]) {
 		return
 	}
-	rh.acao = origins[0]
+	rh.values[slotACAO] = origins[0]
 	if p.credentials {
-		rh.acac = "true"
+		rh.values[slotACAC] = "true"
 	}
-	rh.aceh = p.aceh
+	rh.values[slotACEH] = p.aceh
 	rh.exposeFromResponse = p.exposeFromResponse
 }
