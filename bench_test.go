@@ -118,7 +118,7 @@ func BenchmarkScale(b *testing.B) {
 		}
 		h := benchHandler(b, Handler{Origins: origins})
 		r := request("GET", map[string]string{"Origin": origins[n-1]})
-		b.Run(fmt.Sprintf("exact/%d", n), func(b *testing.B) { runBench(b, h, r, 200) })
+		b.Run(fmt.Sprintf("kind=exact/n=%d", n), func(b *testing.B) { runBench(b, h, r, 200) })
 	}
 	for _, n := range []int{1, 100, 10000} {
 		origins := make([]string, n)
@@ -127,6 +127,6 @@ func BenchmarkScale(b *testing.B) {
 		}
 		h := benchHandler(b, Handler{Origins: origins})
 		r := request("GET", map[string]string{"Origin": fmt.Sprintf("https://a.tenant%d.example.com", n-1)})
-		b.Run(fmt.Sprintf("subdomain/%d", n), func(b *testing.B) { runBench(b, h, r, 200) })
+		b.Run(fmt.Sprintf("kind=subdomain/n=%d", n), func(b *testing.B) { runBench(b, h, r, 200) })
 	}
 }

@@ -80,7 +80,7 @@ func BenchmarkHostilePreflight(b *testing.B) {
 	})
 	for _, size := range []int{16 << 10, 64 << 10, 1 << 20} {
 		for name, r := range hostileRequests(size) {
-			b.Run(fmt.Sprintf("%s/%d", strings.ReplaceAll(name, " ", "_"), size), func(b *testing.B) {
+			b.Run(fmt.Sprintf("input=%s/size=%d", strings.ReplaceAll(name, " ", "_"), size), func(b *testing.B) {
 				runBench(b, h, r, http.StatusForbidden)
 			})
 		}

@@ -106,8 +106,8 @@ var cases = []struct {
 	{"preflight_1MiB_commas", preflight("https://app.example.com", strings.Repeat(",", 1<<20))},
 }
 
-// BenchmarkPeers runs each case through each middleware; compare
-// BenchmarkPeers/<case>/ours with .../rs_cors and .../chi_cors.
+// BenchmarkPeers runs each case through each middleware, named so that
+// `benchstat -col /impl` puts the three side by side.
 func BenchmarkPeers(b *testing.B) {
 	middlewares := []struct {
 		name string
@@ -115,7 +115,7 @@ func BenchmarkPeers(b *testing.B) {
 	}{{"ours", ours(b)}, {"rs_cors", rs()}, {"chi_cors", chi()}}
 	for _, c := range cases {
 		for _, m := range middlewares {
-			b.Run(c.name+"/"+m.name, func(b *testing.B) {
+			b.Run("case="+c.name+"/impl="+m.name, func(b *testing.B) {
 				w := &writer{h: make(http.Header)}
 				b.ReportAllocs()
 				for b.Loop() {
