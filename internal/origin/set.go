@@ -78,12 +78,14 @@ func (s *Set) Contains(o string) bool {
 }
 
 func (s *Set) matchSubdomain(scheme, host, port string) bool {
-	if !validHost(host) {
+	if len(host) > 253 { // a DNS name's limit; it also keeps labels below 128
 		return false
 	}
 	labels := 0
 	// Walk the dots from the right: host[i+1:] is a domain of labels
-	// labels, and host[:i] (never empty, validHost) is what the "*." covers.
+	// labels, and host[:i] is what the "*." covers. The domain is a
+	// configured one when it is found, so only host[:i] needs checking,
+	// and only then.
 	for i := len(host) - 1; i > 0; i-- {
 		if host[i] != '.' {
 			continue
@@ -94,7 +96,7 @@ func (s *Set) matchSubdomain(scheme, host, port string) bool {
 		}
 		for _, r := range s.subdomains[host[i+1:]] {
 			if r.scheme == scheme && (r.anyPort || r.port == port) {
-				return true
+				return validHost(host[:i])
 			}
 		}
 	}
