@@ -52,28 +52,24 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	h.Origins = append(h.Origins, d.RemainingArgs()...)
 
+	lists := map[string]*[]string{
+		"origins":        &h.Origins,
+		"origin_regexp":  &h.OriginRegexp,
+		"methods":        &h.Methods,
+		"headers":        &h.Headers,
+		"expose_headers": &h.ExposeHeaders,
+	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		switch sub := d.Val(); sub {
-		case "origins":
-			if err := appendArgs(d, &h.Origins); err != nil {
-				return err
+		sub := d.Val()
+		if list, ok := lists[sub]; ok {
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
 			}
-		case "origin_regexp":
-			if err := appendArgs(d, &h.OriginRegexp); err != nil {
-				return err
-			}
-		case "methods":
-			if err := appendArgs(d, &h.Methods); err != nil {
-				return err
-			}
-		case "headers":
-			if err := appendArgs(d, &h.Headers); err != nil {
-				return err
-			}
-		case "expose_headers":
-			if err := appendArgs(d, &h.ExposeHeaders); err != nil {
-				return err
-			}
+			*list = append(*list, args...)
+			continue
+		}
+		switch sub {
 		case "allow_all":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -136,17 +132,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if _, err := compile(h); err != nil {
 		return d.WrapErr(err)
 	}
-	return nil
-}
-
-// appendArgs appends the remaining arguments of a list subdirective,
-// which needs at least one.
-func appendArgs(d *caddyfile.Dispenser, list *[]string) error {
-	args := d.RemainingArgs()
-	if len(args) == 0 {
-		return d.ArgErr()
-	}
-	*list = append(*list, args...)
 	return nil
 }
 
