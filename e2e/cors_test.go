@@ -176,6 +176,12 @@ func TestExampleDemoPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", file)
+	// To keep it past the test (the temp dir goes), name a folder.
+	if dir := os.Getenv("E2E_ARTIFACTS"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, "demo.png"), shot, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
 
 	if want := `allowed: 200 {"message": "hello from the API on localhost:8000"}`; len(got.Allowed) < len(want) || got.Allowed[:len(want)] != want {
 		t.Errorf("allowed call shows %q, want it to start with %q", got.Allowed, want)
