@@ -23,7 +23,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	cw := newCORSWriter(w)
 	h.policy.actualHeaders(&cw.headers, origins)
 	if len(origins) > 0 && cw.headers.values[slotACAO] == "" {
-		if c := h.logger.Check(zapcore.DebugLevel, "cors: origin not allowed; response sent without CORS headers"); c != nil {
+		if c := h.logger.Check(zapcore.DebugLevel, "origin not allowed; response sent without CORS headers"); c != nil {
 			c.Write(zap.Strings("origin", origins), zap.String("method", r.Method), zap.String("uri", r.RequestURI))
 		}
 	}
@@ -66,20 +66,20 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, next caddyht
 func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bool) {
 	p := h.policy
 	if len(origins) != 1 || !p.allowOrigin(origins[0]) {
-		if c := h.logger.Check(zapcore.DebugLevel, "cors: preflight denied: origin not allowed"); c != nil {
+		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: origin not allowed"); c != nil {
 			c.Write(zap.Strings("origin", origins))
 		}
 		return 0, false
 	}
 	if len(acrm) != 1 || !p.allowMethod(acrm[0]) {
-		if c := h.logger.Check(zapcore.DebugLevel, "cors: preflight denied: method not allowed"); c != nil {
+		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: method not allowed"); c != nil {
 			c.Write(zap.String("origin", origins[0]), zap.Strings("method", acrm))
 		}
 		return 0, false
 	}
 	names, bad, ok := p.allowHeaders(acrh)
 	if !ok {
-		if c := h.logger.Check(zapcore.DebugLevel, "cors: preflight denied: header not allowed"); c != nil {
+		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: header not allowed"); c != nil {
 			if bad == "" {
 				c.Write(zap.String("origin", origins[0]), zap.String("reason", "Access-Control-Request-Headers too long or malformed"))
 			} else {

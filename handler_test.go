@@ -132,7 +132,7 @@ var handlerCases = []handlerCase{
 		cfg:  Handler{Origins: []string{app}}, req: http.Header{"Origin": {evil}}, next: spy{status: 200},
 		wantStatus: 200, wantNext: true, wantBody: "next",
 		want:    http.Header{"Vary": {"Origin"}},
-		wantLog: "cors: origin not allowed; response sent without CORS headers",
+		wantLog: "origin not allowed; response sent without CORS headers",
 	},
 	{
 		name: "origin compared as sent: upper case does not match",
@@ -287,21 +287,21 @@ var handlerCases = []handlerCase{
 		method: "OPTIONS", req: http.Header{"Origin": {evil}, hdrACRM: {"PUT"}},
 		preset:     http.Header{hdrACAO: {"*"}},
 		wantStatus: 403, want: http.Header{},
-		wantLog: "cors: preflight denied: origin not allowed",
+		wantLog: "preflight denied: origin not allowed",
 	},
 	{
 		name:   "preflight denied: method",
 		cfg:    Handler{Origins: []string{app}},
 		method: "OPTIONS", req: http.Header{"Origin": {app}, hdrACRM: {"PURGE"}},
 		wantStatus: 403, want: http.Header{},
-		wantLog: "cors: preflight denied: method not allowed",
+		wantLog: "preflight denied: method not allowed",
 	},
 	{
 		name:   "preflight method names are case-sensitive",
 		cfg:    Handler{Origins: []string{app}},
 		method: "OPTIONS", req: http.Header{"Origin": {app}, hdrACRM: {"patch"}},
 		wantStatus: 403, want: http.Header{},
-		wantLog: "cors: preflight denied: method not allowed",
+		wantLog: "preflight denied: method not allowed",
 	},
 	{
 		name:   "preflight for a safelisted method is allowed whatever methods says",
@@ -315,7 +315,7 @@ var handlerCases = []handlerCase{
 		cfg:    Handler{Origins: []string{app}},
 		method: "OPTIONS", req: http.Header{"Origin": {app}, hdrACRM: {"PUT"}, hdrACRH: {"content-type,x-secret"}},
 		wantStatus: 403, want: http.Header{},
-		wantLog: "cors: preflight denied: header not allowed",
+		wantLog: "preflight denied: header not allowed",
 	},
 	{
 		name:   "preflight denied: malformed header list",
