@@ -106,16 +106,14 @@ func varyHas(values []string, name string) bool {
 
 // exposableNames lists the response's header names that a script could
 // not read without Access-Control-Expose-Headers: not CORS-safelisted
-// response headers, not Set-Cookie (never exposed), not CORS headers.
+// response headers, not Set-Cookie (never exposed). writeTo calls it after
+// deleteCORS, so no CORS header is left to list.
 func exposableNames(h http.Header) string {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		switch name {
 		case "Cache-Control", "Content-Language", "Content-Length", "Content-Type",
 			"Expires", "Last-Modified", "Pragma", "Set-Cookie", "Set-Cookie2":
-			continue
-		}
-		if strings.HasPrefix(name, "Access-Control-") {
 			continue
 		}
 		names = append(names, name)
