@@ -55,14 +55,15 @@ func compile(h *Handler) (*policy, error) {
 			continue
 		}
 		patterns = append(patterns, pat)
-		if !h.Credentials {
-			continue
-		}
-		if pat.Null {
+		if pat.Null && h.Credentials {
 			errs = append(errs, errors.New(`origin "null" with credentials: sandboxed iframes and local files on any site send "Origin: null", so any site could read your users' authenticated responses; remove "null" or turn credentials off`))
 		}
 		if pat.Subdomains && isPublicSuffix(pat.Host) {
-			errs = append(errs, fmt.Errorf("origin %q with credentials: %s is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead", o, pat.Host))
+			if h.Credentials {
+				errs = append(errs, fmt.Errorf("origin %q with credentials: %s is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead", o, pat.Host))
+			} else {
+				p.warnings = append(p.warnings, fmt.Sprintf("origin %q: %s is a public suffix; any site registered under it is allowed", pat.String(), pat.Host))
+			}
 		}
 	}
 	re, reErrs := origin.CompileRegexps(h.OriginRegexp)
@@ -75,11 +76,6 @@ func compile(h *Handler) (*policy, error) {
 	}
 	p.allowAll = allowAll
 	p.origins = origin.NewSet(patterns, re)
-	for _, pat := range patterns {
-		if pat.Subdomains && isPublicSuffix(pat.Host) && !h.Credentials {
-			p.warnings = append(p.warnings, fmt.Sprintf("origin %q: %s is a public suffix; any site registered under it is allowed", pat.String(), pat.Host))
-		}
-	}
 
 	// Methods.
 	methods := h.Methods
