@@ -1,12 +1,16 @@
 package cors
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
@@ -48,6 +52,11 @@ const integrationOrigin = "https://app.example.com"
 func startIntegrationCaddy(t *testing.T) *caddytest.Tester {
 	t.Helper()
 	backend := backendWithOwnCORS(t)
+	// A file for file_server, which sends it with ReadFrom (sendfile).
+	static := t.TempDir()
+	if err := os.WriteFile(filepath.Join(static, "a.txt"), []byte("static file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tester := caddytest.NewTester(t)
 	tester.InitServer(fmt.Sprintf(`{
 	skip_install_trust
@@ -72,12 +81,20 @@ http://localhost:9080 {
 	}
 	reverse_proxy /api/backend/* %s
 	reverse_proxy /api/dead/* %s
+	handle_path /api/static/* {
+		root * %s
+		file_server
+	}
+	handle /api/gzip/* {
+		encode gzip
+		respond "%s"
+	}
 	respond /api/private/* "secret"
 	respond /api/data "api"
 	respond /public/* "public"
 	respond /other "other"
 }
-`, integrationOrigin, backend.Listener.Addr(), deadAddress(t)), "caddyfile")
+`, integrationOrigin, backend.Listener.Addr(), deadAddress(t), static, strings.Repeat("compressible ", 100)), "caddyfile")
 	return tester
 }
 
@@ -125,6 +142,19 @@ func TestIntegration(t *testing.T) {
 			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Origin"}},
 		},
 		{
+			name: "file_server (ReadFrom) response carries CORS headers", method: "GET", path: "/api/static/a.txt",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 200, wantBody: "static file",
+			// file_server varies on Accept-Encoding itself (precompressed files).
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Accept-Encoding", "Origin"}},
+		},
+		{
+			name: "encode gzip: one ACAO, Vary keeps Accept-Encoding and adds Origin", method: "GET", path: "/api/gzip/x",
+			headers:    map[string]string{"Origin": integrationOrigin, "Accept-Encoding": "gzip"},
+			wantStatus: 200, wantBody: strings.Repeat("compressible ", 100),
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Accept-Encoding", "Origin"}},
+		},
+		{
 			name: "denied preflight never reaches respond", method: "OPTIONS", path: "/api/data",
 			headers:    map[string]string{"Origin": integrationOrigin, hdrACRM: "PUT", hdrACRH: "x-secret"},
 			wantStatus: 403, wantBody: "",
@@ -163,7 +193,18 @@ func TestIntegration(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer res.Body.Close()
-			body, _ := io.ReadAll(res.Body)
+			var reader io.Reader = res.Body
+			if tc.headers["Accept-Encoding"] == "gzip" {
+				if got := res.Header.Get("Content-Encoding"); got != "gzip" {
+					t.Fatalf("Content-Encoding = %q, want gzip: encode did not run", got)
+				}
+				gz, err := gzip.NewReader(res.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				reader = gz
+			}
+			body, _ := io.ReadAll(reader)
 			if res.StatusCode != tc.wantStatus {
 				t.Errorf("status = %d, want %d", res.StatusCode, tc.wantStatus)
 			}
