@@ -1,6 +1,8 @@
 package cors
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +164,31 @@ func TestPublicSuffixWarning(t *testing.T) {
 	want := []string{`origin "https://*.github.io": github.io is a public suffix; any site registered under it is allowed`}
 	if got := h.policy.warnings; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("warnings = %q, want %q", got, want)
+	}
+}
+
+// The JSON example in README.md loads, provisions and validates as it is.
+func TestReadmeJSONExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "```json\n")
+	if !ok {
+		t.Fatal("README.md has no ```json block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var h Handler
+	if err := json.Unmarshal([]byte(block), &h); err != nil {
+		t.Fatalf("README's JSON does not decode: %v", err)
+	}
+	if err := h.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatalf("README's JSON does not validate: %v", err)
+	}
+	if h.MaxAge == nil || time.Duration(*h.MaxAge) != 10*time.Minute || !h.policy.origins.Contains("http://localhost:5173") {
+		t.Errorf("README's JSON read as %+v", h)
 	}
 }
