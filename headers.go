@@ -26,62 +26,56 @@ const (
 	hdrACAPN = "Access-Control-Allow-Private-Network"
 )
 
-// Slots of responseHeaders.values: the CORS response headers, then Vary.
+// Slots of actualHeaders.values.
 const (
 	slotACAO = iota
 	slotACAC
-	slotACAM
-	slotACAH
 	slotACEH
-	slotACMA
-	slotACAPN
-	numCORSSlots
-	slotVary = numCORSSlots
+	slotVary // names to merge into Vary
+	numSlots
 )
 
-var slotNames = [numCORSSlots]string{hdrACAO, hdrACAC, hdrACAM, hdrACAH, hdrACEH, hdrACMA, hdrACAPN}
-
-// responseHeaders holds the CORS response headers decided for one request,
-// by slot; an empty string means the header must not be sent. The values
-// go into the response header map as one-element slices of values itself,
-// which belongs to this request alone: a downstream handler that edits a
-// value in place (as Caddy's header directive does) can never reach
-// another request. They are written once per request.
-type responseHeaders struct {
-	values             [numCORSSlots + 1]string // the last: names to merge into Vary
-	exposeFromResponse bool                     // compute ACEH from the response's own header names
-}
+// actualHeaders holds, by slot, the CORS headers decided for the response
+// to an actual request; an empty string means the header is not sent. The
+// values go into the response header map as one-element slices of the
+// array itself, which belongs to this request alone: a downstream handler
+// that edits a value in place (as Caddy's header directive does) can never
+// reach another request. They are written once per request.
+type actualHeaders [numSlots]string
 
 // writeTo makes the CORS headers of h exactly the decided ones: whatever
-// else set them is removed, and Vary is merged, not replaced.
-func (rh *responseHeaders) writeTo(h http.Header) {
+// else set them is removed, and Vary is merged, not replaced. With
+// exposeFromResponse, ACEH lists the response's own header names.
+func (ah *actualHeaders) writeTo(h http.Header, exposeFromResponse bool) {
 	deleteCORS(h)
-	if rh.exposeFromResponse {
-		rh.values[slotACEH] = exposableNames(h)
+	if exposeFromResponse {
+		ah[slotACEH] = exposableNames(h)
 	}
-	for i := range numCORSSlots {
-		if rh.values[i] != "" {
-			h[slotNames[i]] = rh.values[i : i+1 : i+1]
+	for i, name := range [...]string{slotACAO: hdrACAO, slotACAC: hdrACAC, slotACEH: hdrACEH} {
+		if ah[i] != "" {
+			h[name] = ah[i : i+1 : i+1]
 		}
 	}
-	if rh.values[slotVary] != "" {
-		rh.mergeVary(h)
+	if ah[slotVary] != "" {
+		mergeVary(h, ah[slotVary:slotVary+1:slotVary+1])
 	}
 }
 
-// mergeVary adds the names in the Vary slot that Vary lacks, keeping what is
-// there; "Vary: *" already covers everything.
-func (rh *responseHeaders) mergeVary(h http.Header) {
+// mergeVary adds to Vary the names listed in vary[0] that it lacks,
+// keeping what is there; "Vary: *" already covers everything. vary is a
+// one-element slice of this request's own, put in as it is when the
+// response has no Vary yet.
+func mergeVary(h http.Header, vary []string) {
 	existing := h[hdrVary]
 	if len(existing) == 0 {
-		h[hdrVary] = rh.values[slotVary : slotVary+1 : slotVary+1]
+		h[hdrVary] = vary
 		return
 	}
 	merged := existing
-	for name := range strings.SplitSeq(rh.values[slotVary], ",") {
+	for name := range strings.SplitSeq(vary[0], ",") {
 		name = strings.TrimSpace(name)
 		if !varyHas(existing, name) {
-			// Clip first: existing may have spare capacity that someone
+			// Clip: existing may have spare capacity that someone
 			// else's slice shares.
 			merged = append(slices.Clip(merged), name)
 		}

@@ -50,24 +50,26 @@ func (p *policy) allowMethod(m string) bool {
 }
 
 // actualHeaders decides the CORS headers of a response to an actual
-// (non-preflight) request, Fetch standard's "CORS check" from the server side.
-func (p *policy) actualHeaders(rh *responseHeaders, origins []string) {
+// (non-preflight) request, Fetch standard's "CORS check" from the server
+// side. exposeFromResponse reports that ACEH must list the response's own
+// header names (expose_headers * with credentials).
+func (p *policy) actualHeaders(ah *actualHeaders, origins []string) (exposeFromResponse bool) {
 	if p.allowAll {
 		// The same answer for every request, Origin or not, so caches
 		// need no Vary and any cached copy serves every origin.
-		rh.values[slotACAO] = "*"
-		rh.values[slotACEH] = p.aceh
-		return
+		ah[slotACAO] = "*"
+		ah[slotACEH] = p.aceh
+		return false
 	}
-	rh.values[slotVary] = "Origin"
+	ah[slotVary] = "Origin"
 	// Browsers send exactly one Origin; several are not an origin at all.
 	if len(origins) != 1 || !p.origins.Contains(origins[0]) {
-		return
+		return false
 	}
-	rh.values[slotACAO] = origins[0]
+	ah[slotACAO] = origins[0]
 	if p.credentials {
-		rh.values[slotACAC] = "true"
+		ah[slotACAC] = "true"
 	}
-	rh.values[slotACEH] = p.aceh
-	rh.exposeFromResponse = p.exposeFromResponse
+	ah[slotACEH] = p.aceh
+	return p.exposeFromResponse
 }

@@ -19,8 +19,10 @@ import (
 // per-request backing array of the header values too.
 type corsWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	headers responseHeaders
-	done    bool
+	headers            actualHeaders
+	preflight          *passthroughPreflight // instead of headers, with passthrough_preflight
+	exposeFromResponse bool
+	done               bool
 }
 
 func newCORSWriter(w http.ResponseWriter) *corsWriter {
@@ -38,7 +40,11 @@ func (cw *corsWriter) serve(r *http.Request, next caddyhttp.Handler) error {
 func (cw *corsWriter) finalize() {
 	if !cw.done {
 		cw.done = true
-		cw.headers.writeTo(cw.ResponseWriter.Header())
+		if cw.preflight != nil {
+			cw.preflight.writeTo(cw.ResponseWriter.Header())
+			return
+		}
+		cw.headers.writeTo(cw.ResponseWriter.Header(), cw.exposeFromResponse)
 	}
 }
 
