@@ -71,13 +71,13 @@ func mergeVary(h http.Header, vary []string) {
 		h[hdrVary] = vary
 		return
 	}
-	merged := existing
+	// Clipped, the first append copies: existing may have spare capacity
+	// that someone else's slice shares.
+	merged := slices.Clip(existing)
 	for name := range strings.SplitSeq(vary[0], ",") {
 		name = strings.TrimSpace(name)
 		if !varyHas(existing, name) {
-			// Clip: existing may have spare capacity that someone
-			// else's slice shares.
-			merged = append(slices.Clip(merged), name)
+			merged = append(merged, name)
 		}
 	}
 	if len(merged) != len(existing) {
