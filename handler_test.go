@@ -59,8 +59,8 @@ func provision(t testing.TB, h Handler) (*Handler, *observer.ObservedLogs) {
 // the CORS response headers and Vary.
 func corsPart(h http.Header) http.Header {
 	out := http.Header{}
-	for _, name := range []string{hdrACAO, hdrACAC, hdrACAM, hdrACAH, hdrACEH, hdrACMA, hdrACAPN, hdrVary} {
-		if v, ok := h[name]; ok {
+	for name, v := range h {
+		if strings.HasPrefix(strings.ToLower(name), "access-control-") || name == hdrVary {
 			out[name] = v
 		}
 	}
@@ -266,6 +266,21 @@ var handlerCases = []handlerCase{
 		method: "OPTIONS", req: http.Header{"Origin": {app}, hdrACRM: {"PUT"}, hdrACRH: {"authorization,content-type"}},
 		wantStatus: 204,
 		want:       http.Header{hdrACAO: {app}, hdrACAM: {"PUT"}, hdrACAH: {"authorization,content-type"}, "Vary": preflightVary},
+	},
+	{
+		name:   "preflight Vary merged into an earlier Vary, each name once",
+		cfg:    Handler{Origins: []string{app}},
+		method: "OPTIONS", req: http.Header{"Origin": {app}, hdrACRM: {"PUT"}},
+		preset:     http.Header{"Vary": {"origin, Accept-Encoding"}},
+		wantStatus: 204,
+		want:       http.Header{hdrACAO: {app}, hdrACAM: {"PUT"}, "Vary": {"origin, Accept-Encoding", "Access-Control-Request-Method", "Access-Control-Request-Headers"}},
+	},
+	{
+		name: "a CORS header set under a non-canonical key is removed too",
+		cfg:  Handler{Origins: []string{app}}, req: http.Header{"Origin": {evil}},
+		preset: http.Header{"access-control-allow-origin": {"*"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{"Vary": {"Origin"}},
 	},
 	{
 		name:   "preflight without requested headers sends no ACAH",
