@@ -2,11 +2,13 @@ package cors
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -552,5 +554,55 @@ func TestWriterSettlesHeadersOnEveryPath(t *testing.T) {
 				t.Errorf("ACAO = %q, want %q", got, app)
 			}
 		})
+	}
+}
+
+// Concurrent requests through one handler, each from its own origin, with
+// a downstream handler that edits every response header value in place:
+// each response must still carry its own origin, and the race detector
+// (on in CI) must find no shared memory.
+func TestConcurrentRequestsDoNotShareHeaderValues(t *testing.T) {
+	h, _ := provision(t, Handler{Origins: []string{"https://*.example.com"}, Credentials: true, MaxAge: seconds(60)})
+	h.logger = zap.NewNop()
+	editAfterWrite := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusOK)
+		for _, values := range w.Header() {
+			for i := range values {
+				values[i] = "edited by " + r.Header.Get("Origin")
+			}
+		}
+		return nil
+	})
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 300 {
+				origin := fmt.Sprintf("https://c%d-%d.example.com", g, i)
+				headers := map[string]string{"Origin": origin}
+				method := "GET"
+				if i%2 == 1 {
+					method = "OPTIONS"
+					headers[hdrACRM] = "PUT"
+				}
+				w := httptest.NewRecorder()
+				if err := h.ServeHTTP(w, request(method, headers), editAfterWrite); err != nil {
+					errs <- err.Error()
+					return
+				}
+				// The recorder snapshots the header map at WriteHeader.
+				if got := w.Result().Header.Get(hdrACAO); got != origin {
+					errs <- fmt.Sprintf("%s from %s: ACAO %q", method, origin, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
