@@ -103,33 +103,6 @@ func (s *Set) matchSubdomain(scheme, host, port string) bool {
 	return false
 }
 
-// Match reports whether the single pattern p allows the request Origin o.
-// It is the plain statement of the rules that Set implements with maps.
-func (p Pattern) Match(o string) bool {
-	if p.Null {
-		return o == "null"
-	}
-	scheme, host, port, ok := split(o)
-	if !ok || len(o) > MaxLength || scheme != p.Scheme {
-		return false
-	}
-	switch p.Port {
-	case anyPort:
-	case 0:
-		if port != "" {
-			return false
-		}
-	default:
-		if port != strconv.Itoa(p.Port) {
-			return false
-		}
-	}
-	if !p.Subdomains {
-		return host == p.Host
-	}
-	return len(host) > len(p.Host)+1 && strings.HasSuffix(host, "."+p.Host) && validHost(host)
-}
-
 // split splits a request Origin into scheme, host and port (port "" when
 // absent). ok is false when o is not a well-formed tuple origin; such an
 // Origin can still equal a configured exact origin byte for byte.
