@@ -132,6 +132,14 @@ var regexpCases = []struct {
 	{[]string{`a`, `https://b\.com`}, "https://b.com/a", false},
 	{[]string{`https://a|https://b`}, "https://ab", false},
 	{[]string{`(?i)https://A\.com`}, "https://a.com", true},
+	// \Q quotes to the end of its own expression, never into the anchor or
+	// the next expression.
+	{[]string{`\Q`}, "https://a.com", false},
+	{[]string{`\Qhttps://a.com`}, "https://a.com", true},
+	{[]string{`\Qhttps://a.`, `https://b\.com`}, "https://b.com", true},
+	{[]string{`\Qhttps://a.`, `https://b\.com`}, "https://a.", true},
+	{[]string{`\Qhttps://a.`, `https://b\.com`}, "https://ab", false},
+	{[]string{`(?i)a`, `B`}, "b", false}, // a flag stays in its own expression
 }
 
 func TestRegexps(t *testing.T) {

@@ -3,6 +3,7 @@ package origin
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 )
@@ -152,23 +153,39 @@ func validPort(p string) bool {
 // CompileRegexps compiles origin regexps, each matched against the whole
 // Origin, into one alternation so that matching is a single pass whatever
 // their number. It returns one error per invalid expression.
+//
+// The alternation is built from parse trees, not by pasting strings: an
+// expression's text cannot then reach past its own branch. Pasted, "a)|(.*"
+// would unanchor the set, and a valid "\Q" (quote to the end) would swallow
+// the closing anchor.
 func CompileRegexps(exprs []string) (*regexp.Regexp, []error) {
 	if len(exprs) == 0 {
 		return nil, nil
 	}
 	var errs []error
-	anchored := make([]string, 0, len(exprs))
+	branches := make([]*syntax.Regexp, 0, len(exprs))
 	for _, e := range exprs {
-		// Compiling e alone first proves its parentheses balance, so that
-		// wrapping cannot be escaped: "a)|(.*" must not become unanchored.
-		if _, err := regexp.Compile(e); err != nil {
+		// syntax.Perl is what regexp.Compile parses with.
+		tree, err := syntax.Parse(e, syntax.Perl)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("origin_regexp %q: %v", e, err))
 			continue
 		}
-		anchored = append(anchored, `(?:`+e+`)`)
+		branches = append(branches, tree)
 	}
 	if errs != nil {
 		return nil, errs
 	}
-	return regexp.MustCompile(`^(?:` + strings.Join(anchored, `|`) + `)$`), nil
+	whole := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{
+		{Op: syntax.OpBeginText},
+		{Op: syntax.OpAlternate, Sub: branches},
+		{Op: syntax.OpEndText},
+	}}
+	// String prints a tree as an expression that parses back to the same
+	// tree, so this cannot fail for trees that parsed.
+	re, err := regexp.Compile(whole.String())
+	if err != nil {
+		return nil, []error{fmt.Errorf("origin_regexp: combining %q: %v", exprs, err)}
+	}
+	return re, nil
 }
