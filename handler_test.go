@@ -216,6 +216,14 @@ var handlerCases = []handlerCase{
 		wantStatus: 200, wantNext: true, wantBody: "next",
 		want: http.Header{"Vary": {"Origin"}},
 	},
+	{
+		// "\Q" quotes to the end of its expression; combining it with the
+		// others once made provisioning panic.
+		name: "regexp with an unterminated \\Q",
+		cfg:  Handler{OriginRegexp: []string{`\Qhttps://a.example.com`, `https://b\.example\.com`}}, req: http.Header{"Origin": {"https://a.example.com"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{hdrACAO: {"https://a.example.com"}, "Vary": {"Origin"}},
+	},
 
 	// The handler owns the CORS headers; Vary is merged.
 	{
