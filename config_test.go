@@ -47,6 +47,8 @@ var configErrorCases = []struct {
 		"origin_regexp \"https://(a\": error parsing regexp: missing closing ): `https://(a`"},
 	{"regexp escaping its anchors", Handler{OriginRegexp: []string{`a)|(.*`}},
 		"origin_regexp \"a)|(.*\": error parsing regexp: unexpected ): `a)|(.*`"},
+	{"regexp valid alone, too deep once combined", Handler{OriginRegexp: []string{strings.Repeat("(", 999) + "a" + strings.Repeat(")", 999)}},
+		`origin_regexp: the expressions parse one by one but exceed Go's regexp limits once anchored and joined into one (expression nests too deeply); use fewer, shallower or shorter expressions`},
 	{"allow_all with credentials", Handler{AllowAll: true, Credentials: true},
 		`allow_all (or origin "*") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off`},
 	{"origin * with credentials", Handler{Origins: []string{"*"}, Credentials: true},

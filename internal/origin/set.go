@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
@@ -182,10 +183,17 @@ func CompileRegexps(exprs []string) (*regexp.Regexp, []error) {
 		{Op: syntax.OpEndText},
 	}}
 	// String prints a tree as an expression that parses back to the same
-	// tree, so this cannot fail for trees that parsed.
+	// tree. What can still fail are the parser's limits, which the
+	// expressions pass alone but not together: the alternation nests each
+	// one two levels deeper and adds up their sizes.
 	re, err := regexp.Compile(whole.String())
 	if err != nil {
-		return nil, []error{fmt.Errorf("origin_regexp: combining %q: %v", exprs, err)}
+		reason := err.Error()
+		var perr *syntax.Error
+		if errors.As(err, &perr) {
+			reason = string(perr.Code) // the whole expression would bury it
+		}
+		return nil, []error{fmt.Errorf("origin_regexp: the expressions parse one by one but exceed Go's regexp limits once anchored and joined into one (%s); use fewer, shallower or shorter expressions", reason)}
 	}
 	return re, nil
 }
