@@ -31,7 +31,6 @@ const (
 // The Caddyfile parser calls it too, so that `caddy adapt` fails the same
 // way as loading JSON does.
 func compile(h *Handler) (*policy, error) {
-	var errs []error
 	p := &policy{
 		credentials:     h.Credentials,
 		privateNetwork:  h.PrivateNetwork,
@@ -40,8 +39,22 @@ func compile(h *Handler) (*policy, error) {
 		methods:         make(map[string]struct{}),
 		headers:         make(map[string]struct{}),
 	}
+	errs := p.compileOrigins(h)
+	errs = append(errs, p.compileMethods(h.Methods)...)
+	errs = append(errs, p.compileHeaders(h.Headers)...)
+	errs = append(errs, p.compileExposeHeaders(h.ExposeHeaders)...)
+	errs = append(errs, p.compilePreflightResponse(h)...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
-	// Origins.
+// compileOrigins builds the origin set from origins and origin_regexp and
+// refuses the combinations that would let anyone read credentialed
+// responses.
+func (p *policy) compileOrigins(h *Handler) []error {
+	var errs []error
 	var patterns []origin.Pattern
 	allowAll := h.AllowAll
 	for _, o := range h.Origins {
@@ -58,6 +71,9 @@ func compile(h *Handler) (*policy, error) {
 		if pat.Null && h.Credentials {
 			errs = append(errs, errors.New(`origin "null" with credentials: sandboxed iframes and local files on any site send "Origin: null", so any site could read your users' authenticated responses; remove "null" or turn credentials off`))
 		}
+		if pat.File && h.Credentials {
+			errs = append(errs, errors.New(`origin "file://" with credentials: some browsers (Chrome on Android, WebViews) send "Origin: file://" for every page opened from a local file, on any machine, so any local file could read your users' authenticated responses; remove "file://" or turn credentials off`))
+		}
 		if pat.Subdomains && isPublicSuffix(pat.Host) {
 			if h.Credentials {
 				errs = append(errs, fmt.Errorf("origin %q with credentials: %s is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead", o, pat.Host))
@@ -68,6 +84,9 @@ func compile(h *Handler) (*policy, error) {
 	}
 	re, reErrs := origin.CompileRegexps(h.OriginRegexp)
 	errs = append(errs, reErrs...)
+	if reErrs == nil {
+		errs = append(errs, p.checkRegexps(h.OriginRegexp, h.Credentials)...)
+	}
 	if allowAll && h.Credentials {
 		errs = append(errs, errors.New("allow_all (or origin \"*\") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off"))
 	}
@@ -76,12 +95,15 @@ func compile(h *Handler) (*policy, error) {
 	}
 	p.allowAll = allowAll
 	p.origins = origin.NewSet(patterns, re)
+	return errs
+}
 
-	// Methods.
-	methods := h.Methods
+// compileMethods fills the allowed methods, the default when none are listed.
+func (p *policy) compileMethods(methods []string) []error {
 	if len(methods) == 0 {
 		methods = defaultMethods
 	}
+	var errs []error
 	for _, m := range methods {
 		if m == "*" {
 			p.anyMethod = true
@@ -97,12 +119,16 @@ func compile(h *Handler) (*policy, error) {
 		}
 		p.methods[normalizeMethod(m)] = struct{}{}
 	}
+	return errs
+}
 
-	// Request headers.
-	headers := h.Headers
+// compileHeaders fills the request headers a preflight may ask for, the
+// default when none are listed.
+func (p *policy) compileHeaders(headers []string) []error {
 	if len(headers) == 0 {
 		headers = defaultHeaders
 	}
+	var errs []error
 	for _, name := range headers {
 		if name == "*" {
 			p.anyHeader = true
@@ -120,11 +146,15 @@ func compile(h *Handler) (*policy, error) {
 		p.headers[lower] = struct{}{}
 		p.maxHeaderLen = max(p.maxHeaderLen, len(lower))
 	}
+	return errs
+}
 
-	// Exposed response headers.
+// compileExposeHeaders decides Access-Control-Expose-Headers.
+func (p *policy) compileExposeHeaders(names []string) []error {
+	var errs []error
 	var expose []string
 	exposeAll := false
-	for _, name := range h.ExposeHeaders {
+	for _, name := range names {
 		if name == "*" {
 			exposeAll = true
 			continue
@@ -133,14 +163,19 @@ func compile(h *Handler) (*policy, error) {
 			errs = append(errs, fmt.Errorf("expose_headers %q: not a valid header name", name))
 			continue
 		}
-		if lower := strings.ToLower(name); lower == "set-cookie" || lower == "set-cookie2" {
+		lower := strings.ToLower(name)
+		if strings.HasPrefix(lower, "access-control-") {
+			errs = append(errs, corsNameError("expose_headers", name))
+			continue
+		}
+		if lower == "set-cookie" || lower == "set-cookie2" {
 			errs = append(errs, fmt.Errorf("expose_headers %q: browsers never let scripts read Set-Cookie; remove it", name))
 			continue
 		}
 		expose = append(expose, name)
 	}
 	switch {
-	case exposeAll && !h.Credentials:
+	case exposeAll && !p.credentials:
 		p.aceh = "*"
 	case exposeAll:
 		// Without credentials "*" is a wildcard; with them browsers read it
@@ -149,8 +184,13 @@ func compile(h *Handler) (*policy, error) {
 	default:
 		p.aceh = strings.Join(expose, ", ")
 	}
+	return errs
+}
 
-	// Preflight cache lifetime and status.
+// compilePreflightResponse checks max_age and preflight_status and
+// precomputes the preflight's Vary.
+func (p *policy) compilePreflightResponse(h *Handler) []error {
+	var errs []error
 	if h.MaxAge != nil {
 		d := time.Duration(*h.MaxAge)
 		switch {
@@ -172,15 +212,11 @@ func compile(h *Handler) (*policy, error) {
 	if p.preflightStatus < 200 || p.preflightStatus > 299 {
 		errs = append(errs, fmt.Errorf("preflight_status %d: must be a 2xx status (browsers treat any other as a failed preflight); 204 is the default", h.PreflightStatus))
 	}
-
 	p.preflightVary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 	if p.privateNetwork {
 		p.preflightVary += ", Access-Control-Request-Private-Network"
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return errs
 }
 
 // isPublicSuffix reports whether domain is one under which anyone can
@@ -211,11 +247,10 @@ func isForbiddenMethod(m string) bool {
 }
 
 // forbiddenRequestHeaders are the Fetch standard's forbidden request-header
-// names: browsers set them and scripts cannot, so allowing them is a mistake.
+// names other than the CORS protocol's own (see corsNameError): browsers set
+// them and scripts cannot, so allowing them is a mistake.
 var forbiddenRequestHeaders = []string{
 	"accept-charset", "accept-encoding",
-	"access-control-request-headers", "access-control-request-method",
-	"access-control-request-private-network",
 	"connection", "content-length", "cookie", "cookie2", "date", "dnt",
 	"expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te",
 	"trailer", "transfer-encoding", "upgrade", "via",
@@ -226,6 +261,9 @@ func checkRequestHeader(name string) error {
 		return fmt.Errorf("header %q: not a valid header name", name)
 	}
 	lower := strings.ToLower(name)
+	if strings.HasPrefix(lower, "access-control-") {
+		return corsNameError("headers", name)
+	}
 	if slices.Contains(forbiddenRequestHeaders, lower) || strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-") {
 		return fmt.Errorf("header %q: a forbidden request header that browsers set themselves and scripts cannot; remove it", name)
 	}
@@ -264,3 +302,43 @@ var tchar = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// corsHeaderPurpose says what each name of the CORS protocol is for, so
+// that a message refusing it in headers or expose_headers can say why.
+var corsHeaderPurpose = map[string]struct {
+	purpose string
+	request bool // a preflight request header, which browsers set
+}{
+	"access-control-allow-origin":            {"the response header this module sets from origins", false},
+	"access-control-allow-credentials":       {"the response header this module sets from credentials", false},
+	"access-control-allow-methods":           {"the preflight response header this module sets from methods", false},
+	"access-control-allow-headers":           {"the preflight response header this module sets from headers", false},
+	"access-control-expose-headers":          {"the response header this module sets from expose_headers", false},
+	"access-control-max-age":                 {"the preflight response header this module sets from max_age", false},
+	"access-control-allow-private-network":   {"the preflight response header this module sets from private_network", false},
+	"access-control-request-method":          {"the preflight request header in which the browser names the method it will use", true},
+	"access-control-request-headers":         {"the preflight request header in which the browser lists the headers it will send", true},
+	"access-control-request-private-network": {"the preflight request header in which the browser asks for private network access", true},
+}
+
+// corsNameError refuses an Access-Control-* name in headers (what a
+// preflight may ask for) or expose_headers (what scripts may read): the
+// browser and this module manage those names themselves.
+func corsNameError(field, name string) error {
+	if field == "headers" {
+		field = "header" // as the other headers messages say
+	}
+	known, ok := corsHeaderPurpose[strings.ToLower(name)]
+	switch {
+	case !ok:
+		return fmt.Errorf("%s %q: a name of the CORS protocol, which browsers and this module manage themselves; remove it", field, name)
+	case field == "header" && known.request:
+		return fmt.Errorf("%s %q: %s, which browsers set themselves and scripts cannot; remove it", field, name, known.purpose)
+	case field == "header":
+		return fmt.Errorf("%s %q: %s, never part of a request (a fetch() that sends it is mistaken); remove it", field, name, known.purpose)
+	case known.request:
+		return fmt.Errorf("%s %q: %s, never part of a response; remove it", field, name, known.purpose)
+	default:
+		return fmt.Errorf("%s %q: %s, which the browser reads itself; scripts have no use for it; remove it", field, name, known.purpose)
+	}
+}

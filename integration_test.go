@@ -94,12 +94,25 @@ http://localhost:9080 {
 	respond /public/* "public"
 	respond /other "other"
 }
+
+# README's recipe: a public API for everyone, and your own app with cookies.
+http://127.0.0.1:9080 {
+	@app header Origin %[1]s
+	cors @app %[1]s {
+		credentials
+	}
+	cors {
+		allow_all
+	}
+	respond "mixed"
+}
 `, integrationOrigin, backend.Listener.Addr(), deadAddress(t), static, strings.Repeat("compressible ", 100)), "caddyfile")
 	return tester
 }
 
 type integrationCase struct {
 	name       string
+	host       string // the site's address; default localhost:9080
 	method     string
 	path       string
 	headers    map[string]string
@@ -170,7 +183,7 @@ func TestIntegration(t *testing.T) {
 			name: "second cors directive with another matcher: allow_all on /public/*", method: "GET", path: "/public/x",
 			headers:    map[string]string{"Origin": "https://anyone.example.org"},
 			wantStatus: 200, wantBody: "public",
-			want: http.Header{hdrACAO: {"*"}},
+			want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
 		},
 		{
 			name: "first cors directive on /api/*", method: "GET", path: "/api/data",
@@ -178,10 +191,47 @@ func TestIntegration(t *testing.T) {
 			wantStatus: 200, wantBody: "api",
 			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACEH: {"X-Backend"}, "Vary": {"Origin"}},
 		},
+
+		// Everyone anonymously, the app with credentials: every response
+		// varies on Origin, so a shared cache never serves the "*" copy to
+		// the app's credentialed request.
+		{
+			name: "public + credentialed app: no Origin gets ACAO * and Vary Origin", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			wantStatus: 200, wantBody: "mixed",
+			want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
+		},
+		{
+			name: "public + credentialed app: the app gets its origin and credentials", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			headers:    map[string]string{"Origin": integrationOrigin},
+			wantStatus: 200, wantBody: "mixed",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, "Vary": {"Origin"}},
+		},
+		{
+			name: "public + credentialed app: another origin gets ACAO * without credentials", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			headers:    map[string]string{"Origin": "https://anyone.example.org"},
+			wantStatus: 200, wantBody: "mixed",
+			want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
+		},
+		{
+			name: "public + credentialed app: the app's preflight allows credentials", host: "127.0.0.1:9080", method: "OPTIONS", path: "/x",
+			headers:    map[string]string{"Origin": integrationOrigin, hdrACRM: "PUT"},
+			wantStatus: 204, wantBody: "",
+			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACAM: {"PUT"}, "Vary": preflightVary},
+		},
+		{
+			name: "public + credentialed app: another origin's preflight gets ACAO *", host: "127.0.0.1:9080", method: "OPTIONS", path: "/x",
+			headers:    map[string]string{"Origin": "https://anyone.example.org", hdrACRM: "PUT"},
+			wantStatus: 204, wantBody: "",
+			want: http.Header{hdrACAO: {"*"}, hdrACAM: {"PUT"}, "Vary": preflightVary},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := http.NewRequest(tc.method, "http://localhost:9080"+tc.path, nil)
+			host := tc.host
+			if host == "" {
+				host = "localhost:9080"
+			}
+			req, err := http.NewRequest(tc.method, "http://"+host+tc.path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,11 @@
 package cors
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -119,8 +123,50 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		for _, w := range h.policy.warnings {
 			h.logger.Warn(w)
 		}
+		for _, n := range h.policy.notes {
+			h.logger.Info(n)
+		}
 	}
 	return nil
+}
+
+// UnmarshalJSON decodes the handler's JSON config as strictly as Caddy
+// does, but words a bad max_age the way the other max_age problems are
+// worded: Go's own "time: missing unit in duration" names neither the
+// field nor the fix.
+func (h *Handler) UnmarshalJSON(b []byte) error {
+	type fields Handler // the same fields, without this method
+	var v struct {
+		*fields
+		MaxAge json.RawMessage `json:"max_age,omitempty"` // shadows fields.MaxAge
+	}
+	v.fields = (*fields)(h)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	if len(v.MaxAge) == 0 || string(v.MaxAge) == "null" {
+		return nil
+	}
+	var d caddy.Duration
+	if err := d.UnmarshalJSON(v.MaxAge); err != nil {
+		return maxAgeJSONError(v.MaxAge)
+	}
+	h.MaxAge = &d
+	return nil
+}
+
+// maxAgeJSONError explains a max_age that is not a Caddy duration.
+func maxAgeJSONError(raw json.RawMessage) error {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return fmt.Errorf("max_age %s: not a duration; use a string like \"2h\" or \"90s\"", raw)
+	}
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		return fmt.Errorf("max_age %q: a duration needs a unit; did you mean \"%ss\"?", s, s)
+	}
+	return fmt.Errorf("max_age %q: not a duration; use a duration like \"2h\" or \"90s\"", s)
 }
 
 // Validate reports every configuration problem found by Provision.
@@ -133,5 +179,6 @@ var (
 	_ caddy.Provisioner           = (*Handler)(nil)
 	_ caddy.Validator             = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+	_ json.Unmarshaler            = (*Handler)(nil)
 	_ http.ResponseWriter         = (*corsWriter)(nil)
 )

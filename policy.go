@@ -27,6 +27,7 @@ type policy struct {
 	passthrough     bool
 
 	warnings []string // logged once at provision
+	notes    []string // logged once at provision, at info level: not problems, but surprises
 }
 
 // allowOrigin reports whether the request Origin o may read responses.
@@ -54,14 +55,17 @@ func (p *policy) allowMethod(m string) bool {
 // side. exposeFromResponse reports that ACEH must list the response's own
 // header names (expose_headers * with credentials).
 func (p *policy) actualHeaders(ah *actualHeaders, origins []string) (exposeFromResponse bool) {
+	// Vary: Origin on every response, allow_all's too. allow_all's answer
+	// is the same for every origin, but another cors handler on the same
+	// route may decide by origin (everyone anonymously, your own app with
+	// credentials): without Vary, a shared cache would serve the "*" copy
+	// to the app's credentialed request, which browsers then refuse.
+	ah[slotVary] = "Origin"
 	if p.allowAll {
-		// The same answer for every request, Origin or not, so caches
-		// need no Vary and any cached copy serves every origin.
 		ah[slotACAO] = "*"
 		ah[slotACEH] = p.aceh
 		return false
 	}
-	ah[slotVary] = "Origin"
 	// Browsers send exactly one Origin; several are not an origin at all.
 	if len(origins) != 1 || !p.origins.Contains(origins[0]) {
 		return false

@@ -51,9 +51,9 @@ func FuzzPatternMatchStaysInside(f *testing.F) {
 		if !matched {
 			return
 		}
-		if p.Null {
-			if o != "null" {
-				t.Fatalf("null matched %q", o)
+		if p.Null || p.File {
+			if o != p.String() {
+				t.Fatalf("%s matched %q", p.String(), o)
 			}
 			return
 		}

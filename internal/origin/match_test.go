@@ -10,8 +10,8 @@ import (
 // which the tests and fuzz targets hold Set to; the module itself only
 // uses Set.
 func (p Pattern) Match(o string) bool {
-	if p.Null {
-		return o == "null"
+	if p.Null || p.File {
+		return o == p.String()
 	}
 	scheme, host, port, ok := split(o)
 	if !ok || len(o) > MaxLength || scheme != p.Scheme {

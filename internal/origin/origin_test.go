@@ -26,6 +26,8 @@ var parseCases = []struct{ in, want string }{
 	{"capacitor://localhost", "capacitor://localhost"},
 	{"chrome-extension://abcdefghijklmnopabcdefghijklmnop", "chrome-extension://abcdefghijklmnopabcdefghijklmnop"},
 	{"null", "null"},
+	{"file://", "file://"},
+	{"FILE://", "file://"},
 }
 
 func TestParse(t *testing.T) {
@@ -100,6 +102,12 @@ var matchCases = []struct {
 	{"null", "null", true},
 	{"null", "https://null", false},
 	{"https://example.com", "null", false},
+	{"file://", "file://", true},
+	{"file://", "FILE://", false},
+	{"file://", "file:///", false},
+	{"file://", "null", false},
+	{"null", "file://", false},
+	{"https://example.com", "file://", false},
 }
 
 func TestMatch(t *testing.T) {

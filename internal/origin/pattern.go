@@ -24,6 +24,9 @@ const anyPort = -1
 type Pattern struct {
 	// Null is set for the literal "null" origin (sandboxed iframes, file: URLs).
 	Null bool
+	// File is set for the literal "file://", which some browsers (Chrome on
+	// Android, some WebViews) send for pages opened from local files.
+	File bool
 	// Scheme is lower case.
 	Scheme string
 	// Host is lower case ASCII (punycode); an IPv6 literal keeps its brackets.
@@ -40,6 +43,9 @@ type Pattern struct {
 func (p Pattern) String() string {
 	if p.Null {
 		return "null"
+	}
+	if p.File {
+		return fileOrigin
 	}
 	var b strings.Builder
 	b.WriteString(p.Scheme)
@@ -62,13 +68,20 @@ func (p Pattern) String() string {
 // AnyPort reports whether the pattern ends in ":*".
 func (p Pattern) AnyPort() bool { return p.Port == anyPort }
 
-// Parse parses one configured origin: "null", "scheme://host[:port]",
+// fileOrigin is what some browsers send as the Origin of a local file. It
+// is not a tuple origin (it has no host), so it is matched byte for byte.
+const fileOrigin = "file://"
+
+// Parse parses one configured origin: "null", "file://", "scheme://host[:port]",
 // "scheme://*.domain[:port]" or either form with ":*" as the port.
 // The lone "*" (every origin) is the caller's business: it is allow_all.
 // Errors quote the value and, where one exists, suggest the right form.
 func Parse(s string) (Pattern, error) {
 	if s == "null" {
 		return Pattern{Null: true}, nil
+	}
+	if strings.EqualFold(s, fileOrigin) { // the scheme is lower-cased, as for any origin
+		return Pattern{File: true}, nil
 	}
 	if len(s) > MaxLength {
 		return Pattern{}, fmt.Errorf("origin %.40q...: longer than %d bytes", s, MaxLength)

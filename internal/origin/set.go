@@ -1,10 +1,7 @@
 package origin
 
 import (
-	"errors"
-	"fmt"
 	"regexp"
-	"regexp/syntax"
 	"strconv"
 	"strings"
 )
@@ -14,7 +11,7 @@ import (
 // keys, and subdomain patterns are looked up by domain, trying only the
 // domain lengths (in labels) that some pattern has.
 type Set struct {
-	exact      map[string]struct{}        // "scheme://host[:port]", and "null"
+	exact      map[string]struct{}        // "scheme://host[:port]", "null" and "file://"
 	anyPort    map[string]struct{}        // "scheme://host" of "scheme://host:*"
 	subdomains map[string][]subdomainRule // domain of "scheme://*.domain[:port]"
 	labels     [2]uint64                  // bit n set: some subdomain pattern's domain has n labels
@@ -37,8 +34,8 @@ func NewSet(patterns []Pattern, re *regexp.Regexp) *Set {
 	}
 	for _, p := range patterns {
 		switch {
-		case p.Null:
-			s.exact["null"] = struct{}{}
+		case p.Null, p.File:
+			s.exact[p.String()] = struct{}{}
 		case p.Subdomains:
 			r := subdomainRule{scheme: p.Scheme, anyPort: p.AnyPort()}
 			if p.Port > 0 {
@@ -149,51 +146,4 @@ func validPort(p string) bool {
 		n = n*10 + int(p[i]-'0')
 	}
 	return n <= 65535
-}
-
-// CompileRegexps compiles origin regexps, each matched against the whole
-// Origin, into one alternation so that matching is a single pass whatever
-// their number. It returns one error per invalid expression.
-//
-// The alternation is built from parse trees, not by pasting strings: an
-// expression's text cannot then reach past its own branch. Pasted, "a)|(.*"
-// would unanchor the set, and a valid "\Q" (quote to the end) would swallow
-// the closing anchor.
-func CompileRegexps(exprs []string) (*regexp.Regexp, []error) {
-	if len(exprs) == 0 {
-		return nil, nil
-	}
-	var errs []error
-	branches := make([]*syntax.Regexp, 0, len(exprs))
-	for _, e := range exprs {
-		// syntax.Perl is what regexp.Compile parses with.
-		tree, err := syntax.Parse(e, syntax.Perl)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("origin_regexp %q: %v", e, err))
-			continue
-		}
-		branches = append(branches, tree)
-	}
-	if errs != nil {
-		return nil, errs
-	}
-	whole := &syntax.Regexp{Op: syntax.OpConcat, Sub: []*syntax.Regexp{
-		{Op: syntax.OpBeginText},
-		{Op: syntax.OpAlternate, Sub: branches},
-		{Op: syntax.OpEndText},
-	}}
-	// String prints a tree as an expression that parses back to the same
-	// tree. What can still fail are the parser's limits, which the
-	// expressions pass alone but not together: the alternation nests each
-	// one two levels deeper and adds up their sizes.
-	re, err := regexp.Compile(whole.String())
-	if err != nil {
-		reason := err.Error()
-		var perr *syntax.Error
-		if errors.As(err, &perr) {
-			reason = string(perr.Code) // the whole expression would bury it
-		}
-		return nil, []error{fmt.Errorf("origin_regexp: the expressions parse one by one but exceed Go's regexp limits once anchored and joined into one (%s); use fewer, shallower or shorter expressions", reason)}
-	}
-	return re, nil
 }
