@@ -59,6 +59,32 @@ var configErrorCases = []struct {
 		`origin "https://*.github.io" with credentials: github.io is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
 	{"TLD wildcard with credentials", Handler{Origins: []string{"https://*.com"}, Credentials: true},
 		`origin "https://*.com" with credentials: com is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
+	{"file:// with credentials", Handler{Origins: []string{"file://"}, Credentials: true},
+		`origin "file://" with credentials: some browsers (Chrome on Android, WebViews) send "Origin: file://" for every page opened from a local file, on any machine, so any local file could read your users' authenticated responses; remove "file://" or turn credentials off`},
+	{"django tutorial regexp: 127.0.0.1:*", Handler{OriginRegexp: []string{`(?:https?:\/\/)127.0.0.1:*`}},
+		"origin_regexp `(?:https?:\\/\\/)127.0.0.1:*`: `:*` at the end is not a port wildcard, since the expression must match the whole Origin: \"http://127.0.0.1:3000\" is refused (django-cors-headers matches only the start, which hides this); for any port use origins http://127.0.0.1:* https://127.0.0.1:*, or origin_regexp `(?:https?:\\/\\/)127\\.0\\.0\\.1(:[0-9]+)?`"},
+	{"django tutorial regexp: localhost:*", Handler{OriginRegexp: []string{`(?:https?:\/\/)localhost:*`}},
+		"origin_regexp `(?:https?:\\/\\/)localhost:*`: `:*` at the end is not a port wildcard, since the expression must match the whole Origin: \"http://localhost:3000\" is refused (django-cors-headers matches only the start, which hides this); for any port use origins http://localhost:* https://localhost:*, or origin_regexp `(?:https?:\\/\\/)localhost(:[0-9]+)?`"},
+	{"regexp ending in :\\d*", Handler{OriginRegexp: []string{`http://localhost:\d*`}},
+		"origin_regexp `http://localhost:\\d*`: `:\\d*` at the end is not a port wildcard, since the expression must match the whole Origin: \"http://localhost\" is refused (django-cors-headers matches only the start, which hides this); for any port use origins http://localhost:*, or origin_regexp `http://localhost(:[0-9]+)?`"},
+	{"regexp ending in :[0-9]*$", Handler{OriginRegexp: []string{`https://api\.example\.com:[0-9]*$`}},
+		"origin_regexp `https://api\\.example\\.com:[0-9]*$`: `:[0-9]*` at the end is not a port wildcard, since the expression must match the whole Origin: \"https://api.example.com\" is refused (django-cors-headers matches only the start, which hides this); for any port use origins https://api.example.com:*, or origin_regexp `https://api\\.example\\.com(:[0-9]+)?`"},
+	{"unescaped host dots with credentials", Handler{OriginRegexp: []string{`https://app.example.com`}, Credentials: true},
+		"origin_regexp `https://app.example.com` with credentials: an unescaped \".\" matches any character, so \"https://appaexampleacom\" could read your users' authenticated responses too; write \\. for a dot: `https://app\\.example\\.com`"},
+	{"regexp matching null, with credentials", Handler{OriginRegexp: []string{`null|https://app\.example\.com`}, Credentials: true},
+		"origin_regexp `null|https://app\\.example\\.com` with credentials: it matches \"null\", which sandboxed iframes and local files on any site send, so any site could read your users' authenticated responses; match only your own origins (as in `https://[a-z0-9-]+\\.example\\.com`) or turn credentials off"},
+	{"CORS response header in headers", Handler{Origins: []string{app}, Headers: []string{"Access-Control-Allow-Origin"}},
+		`header "Access-Control-Allow-Origin": the response header this module sets from origins, never part of a request (a fetch() that sends it is mistaken); remove it`},
+	{"CORS preflight request header in headers", Handler{Origins: []string{app}, Headers: []string{"access-control-request-method"}},
+		`header "access-control-request-method": the preflight request header in which the browser names the method it will use, which browsers set themselves and scripts cannot; remove it`},
+	{"unknown Access-Control- name in headers", Handler{Origins: []string{app}, Headers: []string{"Access-Control-Foo"}},
+		`header "Access-Control-Foo": a name of the CORS protocol, which browsers and this module manage themselves; remove it`},
+	{"CORS preflight request header in expose_headers", Handler{Origins: []string{app}, ExposeHeaders: []string{"Access-Control-Request-Method"}},
+		`expose_headers "Access-Control-Request-Method": the preflight request header in which the browser names the method it will use, never part of a response; remove it`},
+	{"CORS response header in expose_headers", Handler{Origins: []string{app}, ExposeHeaders: []string{"Access-Control-Allow-Credentials"}},
+		`expose_headers "Access-Control-Allow-Credentials": the response header this module sets from credentials, which the browser reads itself; scripts have no use for it; remove it`},
+	{"unknown Access-Control- name in expose_headers", Handler{Origins: []string{app}, ExposeHeaders: []string{"access-control-x"}},
+		`expose_headers "access-control-x": a name of the CORS protocol, which browsers and this module manage themselves; remove it`},
 	{"invalid method", Handler{Origins: []string{app}, Methods: []string{"GET POST"}},
 		`method "GET POST": not a valid method name (an HTTP token, like PATCH)`},
 	{"CONNECT", Handler{Origins: []string{app}, Methods: []string{"connect"}},
@@ -180,8 +206,19 @@ func TestReadmeJSONExample(t *testing.T) {
 		t.Fatal("README.md has no ```json block")
 	}
 	block, _, _ = strings.Cut(block, "```")
+	// Caddy takes the module's name out ("handler") and decodes the rest
+	// strictly.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(block), &fields); err != nil {
+		t.Fatalf("README's JSON does not decode: %v", err)
+	}
+	if string(fields["handler"]) != `"cors"` {
+		t.Fatalf(`README's JSON has "handler": %s, want "cors"`, fields["handler"])
+	}
+	delete(fields, "handler")
+	rest, _ := json.Marshal(fields)
 	var h Handler
-	if err := json.Unmarshal([]byte(block), &h); err != nil {
+	if err := caddy.StrictUnmarshalJSON(rest, &h); err != nil {
 		t.Fatalf("README's JSON does not decode: %v", err)
 	}
 	if err := h.Provision(caddy.Context{}); err != nil {

@@ -124,6 +124,42 @@ var handlerCases = []handlerCase{
 		want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
 	},
 	{
+		name: "file:// listed: allowed byte for byte",
+		cfg:  Handler{Origins: []string{"https://example.com", "file://"}}, req: http.Header{"Origin": {"file://"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{hdrACAO: {"file://"}, "Vary": {"Origin"}},
+	},
+	{
+		name: "file:// listed: file:/// is another value",
+		cfg:  Handler{Origins: []string{"file://"}}, req: http.Header{"Origin": {"file:///"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{"Vary": {"Origin"}},
+	},
+	{
+		name: "django tutorial's regexps translated: localhost on any port",
+		cfg:  Handler{Origins: []string{"http://localhost:*", "http://127.0.0.1:*"}}, req: http.Header{"Origin": {"http://localhost:8081"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{hdrACAO: {"http://localhost:8081"}, "Vary": {"Origin"}},
+	},
+	{
+		name: "django tutorial's regexps translated: 127.0.0.1 on any port",
+		cfg:  Handler{Origins: []string{"http://localhost:*", "http://127.0.0.1:*"}}, req: http.Header{"Origin": {"http://127.0.0.1:3000"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{hdrACAO: {"http://127.0.0.1:3000"}, "Vary": {"Origin"}},
+	},
+	{
+		name: "django tutorial's regexps translated: the dots are dots",
+		cfg:  Handler{Origins: []string{"http://localhost:*", "http://127.0.0.1:*"}}, req: http.Header{"Origin": {"http://127a0b0c1"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{"Vary": {"Origin"}},
+	},
+	{
+		name: "django tutorial's regexps translated: the portless origin too",
+		cfg:  Handler{Origins: []string{"http://localhost:*", "http://127.0.0.1:*"}}, req: http.Header{"Origin": {"http://localhost"}}, next: spy{status: 200},
+		wantStatus: 200, wantNext: true, wantBody: "next",
+		want: http.Header{hdrACAO: {"http://localhost"}, "Vary": {"Origin"}},
+	},
+	{
 		name: "allowed origin",
 		cfg:  Handler{Origins: []string{app}}, req: http.Header{"Origin": {app}}, next: spy{status: 200},
 		wantStatus: 200, wantNext: true, wantBody: "next",

@@ -35,20 +35,29 @@ type Handler struct {
 	// punycode). A leading "*." label matches one or more subdomains
 	// ("https://*.example.com" matches "https://a.example.com" but not
 	// "https://example.com"); ":*" matches any port, the default included.
-	// "null" matches the opaque origin of sandboxed iframes and local files.
-	// A lone "*" is the same as allow_all. There is no default: at least one
+	// "null" matches the opaque origin of sandboxed iframes and local files;
+	// "file://" matches exactly that value, which some browsers (Chrome on
+	// Android, WebViews) send for local files. Neither is allowed with
+	// credentials. A lone "*" is the same as allow_all. There is no default: at least one
 	// of origins, origin_regexp and allow_all is required.
 	Origins []string `json:"origins,omitempty"`
 
 	// Regular expressions (Go RE2 syntax) for allowed origins. Each is
 	// matched against the whole Origin value, as if wrapped in ^(?:...)$,
 	// so "https://.*\.example\.com" cannot match
-	// "https://a.example.com.evil.net". Default: none.
+	// "https://a.example.com.evil.net" (django-cors-headers matches only the
+	// start; the load-time log names an origin that differs). An expression
+	// ending in ":*" or ":\d*" is refused, since under whole matching it is
+	// no port wildcard; unescaped dots in a host and expressions that match
+	// random origins are logged as warnings, and refused with credentials.
+	// Default: none.
 	OriginRegexp []string `json:"origin_regexp,omitempty"`
 
 	// Allow every origin: responses carry "Access-Control-Allow-Origin: *"
-	// whether or not the request has an Origin, so a cached copy serves
-	// everyone. Cannot be combined with credentials. Default: false.
+	// whether or not the request has an Origin, and "Vary: Origin", so that
+	// another cors handler on the same route may decide by origin (your own
+	// app with credentials) without a shared cache mixing the answers.
+	// Cannot be combined with credentials. Default: false.
 	AllowAll bool `json:"allow_all,omitempty"`
 
 	// Methods a preflight may ask for. "*" allows any method (with
@@ -62,15 +71,17 @@ type Handler struct {
 	// Request headers a preflight may ask for, case-insensitive. "*" allows
 	// any header; the requested names are echoed, so Authorization and
 	// credentialed requests work too. Forbidden request headers (Cookie,
-	// Host, Origin, Sec-*, Proxy-*, ...) are refused: browsers set them
-	// themselves. Default: accept authorization content-type user-agent
+	// Host, Origin, Sec-*, Proxy-*, ...) and the CORS protocol's own
+	// Access-Control-* names are refused: browsers and this module set
+	// them. Default: accept authorization content-type user-agent
 	// x-csrftoken x-requested-with.
 	Headers []string `json:"headers,omitempty"`
 
 	// Response headers, beyond the CORS-safelisted ones, that scripts may
 	// read. "*" exposes all of them: it is sent as "*" without credentials;
 	// with credentials the names of the headers actually on each response
-	// are listed. Set-Cookie can never be exposed. Default: none.
+	// are listed. Set-Cookie and the Access-Control-* names can never be
+	// exposed. Default: none.
 	ExposeHeaders []string `json:"expose_headers,omitempty"`
 
 	// Allow credentialed requests (cookies, HTTP authentication, client
@@ -82,7 +93,8 @@ type Handler struct {
 
 	// How long browsers may cache a preflight result, sent in whole seconds
 	// as Access-Control-Max-Age. 0 is sent and disables caching; at most
-	// 24h (browsers cap it anyway: Chromium at 2h, Firefox at 24h).
+	// 24h (browsers cap it anyway: Chromium at 2h, Firefox at 24h). In JSON
+	// a string with a unit ("10m"); a bare number counts nanoseconds.
 	// Default: unset, no header, and browsers use 5 seconds.
 	MaxAge *caddy.Duration `json:"max_age,omitempty"`
 
