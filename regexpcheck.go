@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,7 +20,7 @@ import (
 // signed-in user's responses; without, a warning.
 func (p *policy) checkRegexps(exprs []string, credentials bool) []error {
 	var errs []error
-	probes := origin.Probes()
+	probes := probeOrigins()
 	for _, expr := range exprs {
 		a := origin.AdviseRegexp(expr)
 		if a.PortTail != "" {
@@ -50,6 +51,14 @@ func (p *policy) checkRegexps(exprs []string, credentials bool) []error {
 	return errs
 }
 
+// probeOrigins are drawn once per process, when the first configuration
+// with origin_regexp is checked: unknown to anyone writing a config, yet
+// the same for the Caddyfile adapter's check and the load that follows,
+// and for every reload, so that a config does not pass one and fail the
+// next. An expression that matches all random origins of a shape (".*",
+// "https://[a-z0-9-]+\.com") is refused whatever the draw.
+var probeOrigins = sync.OnceValue(origin.Probes)
+
 // portTailError refuses an expression that ends in ":*" or ":\d*": matched
 // against the whole Origin, neither means "any port".
 func portTailError(expr string, a origin.RegexpAdvice) error {
@@ -59,10 +68,17 @@ func portTailError(expr string, a origin.RegexpAdvice) error {
 		fmt.Fprintf(&b, ": %q is refused", a.PortRefused)
 	}
 	b.WriteString(" (django-cors-headers matches only the start, which hides this); for any port use ")
+	var fixes []string
 	if len(a.PortOrigins) > 0 {
-		fmt.Fprintf(&b, "origins %s, or ", strings.Join(a.PortOrigins, " "))
+		fixes = append(fixes, "origins "+strings.Join(a.PortOrigins, " "))
 	}
-	fmt.Fprintf(&b, "origin_regexp %s", quoteExpr(a.PortRegexp))
+	if a.PortRegexp != "" {
+		fixes = append(fixes, "origin_regexp "+quoteExpr(a.PortRegexp))
+	}
+	if fixes == nil {
+		fixes = []string{"(:[0-9]+)? in place of the tail"}
+	}
+	b.WriteString(strings.Join(fixes, ", or "))
 	return fmt.Errorf("%s", b.String())
 }
 

@@ -134,12 +134,19 @@ func (a *RegexpAdvice) advisePortTail(expr string, re *regexp.Regexp, subs []*sy
 		return
 	}
 	a.PortTail = strings.TrimRight(strings.TrimSuffix(expr[loc[0]:], `\z`), "$")
+	escaped, _ := escapeHostDots(expr[:loc[0]])
+	fix, err := CompileRegexp(escaped + "(:[0-9]+)?")
+	if err != nil {
+		return // the text before the tail is no expression of its own
+	}
+	a.PortRegexp = escaped + "(:[0-9]+)?"
 	head := &syntax.Regexp{Op: syntax.OpConcat, Sub: prefix}
 	if w, ok := (witnessMode{dot: '.'}).witness(head); ok && isTupleOrigin(w) {
-		if o := w + ":3000"; !re.MatchString(o) {
-			a.PortRefused = o
-		} else if !re.MatchString(w) {
-			a.PortRefused = w
+		for _, o := range [...]string{w + ":3000", w} {
+			if !re.MatchString(o) && fix.MatchString(o) {
+				a.PortRefused = o
+				break
+			}
 		}
 	}
 	if origins, ok := enumerate(head, 8); ok {
@@ -153,8 +160,6 @@ func (a *RegexpAdvice) advisePortTail(expr string, re *regexp.Regexp, subs []*sy
 			a.PortOrigins = append(a.PortOrigins, p.String())
 		}
 	}
-	escaped, _ := escapeHostDots(expr[:loc[0]])
-	a.PortRegexp = escaped + "(:[0-9]+)?"
 }
 
 func isLiteral(re *syntax.Regexp, s string) bool {

@@ -114,3 +114,62 @@ func FuzzRegexpMatchesWholeOrigin(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAdviceHoldsTrue: whatever AdviseRegexp says of an expression is
+// true of it, and reading any text never panics. The escaped form is a
+// valid expression that refuses DotExample, which the original allows;
+// the port fix compiles and allows the origin the tail refused; the
+// prefix-only origin is refused although a prefix of it is allowed.
+func FuzzAdviceHoldsTrue(f *testing.F) {
+	for _, tc := range adviceCases {
+		f.Add(tc.expr)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		a := AdviseRegexp(expr)
+		if a.PortTail == "" && a.Escaped == "" && a.PrefixOnly == "" {
+			if a.PortOrigins != nil || a.PortRefused != "" || a.PortRegexp != "" || a.DotExample != "" {
+				t.Fatalf("%q: details without a finding: %#v", expr, a)
+			}
+			return
+		}
+		re, err := CompileRegexp(expr)
+		if err != nil {
+			t.Fatalf("advice %#v for %q, which does not compile: %v", a, expr, err)
+		}
+		if a.Escaped != "" {
+			fixed, err := CompileRegexp(a.Escaped)
+			if err != nil {
+				t.Fatalf("escaped form %q of %q does not compile: %v", a.Escaped, expr, err)
+			}
+			if a.DotExample != "" && (!re.MatchString(a.DotExample) || fixed.MatchString(a.DotExample)) {
+				t.Fatalf("%q: DotExample %q is not let in by the dots alone", expr, a.DotExample)
+			}
+		}
+		if a.PortRegexp != "" {
+			fix, err := CompileRegexp(a.PortRegexp)
+			if err != nil {
+				t.Fatalf("port fix %q of %q does not compile: %v", a.PortRegexp, expr, err)
+			}
+			if a.PortRefused != "" && (re.MatchString(a.PortRefused) || !fix.MatchString(a.PortRefused)) {
+				t.Fatalf("%q: %q is not refused by the tail and allowed by the fix %q", expr, a.PortRefused, a.PortRegexp)
+			}
+			for _, o := range a.PortOrigins {
+				if _, err := Parse(o); err != nil {
+					t.Fatalf("%q: suggested origin %q does not parse: %v", expr, o, err)
+				}
+			}
+		}
+		if a.PrefixOnly != "" {
+			if re.MatchString(a.PrefixOnly) {
+				t.Fatalf("%q allows its prefix-only example %q", expr, a.PrefixOnly)
+			}
+			prefixAllowed := false
+			for i := range len(a.PrefixOnly) {
+				prefixAllowed = prefixAllowed || re.MatchString(a.PrefixOnly[:i])
+			}
+			if !prefixAllowed {
+				t.Fatalf("%q: no prefix of %q is allowed", expr, a.PrefixOnly)
+			}
+		}
+	})
+}

@@ -10,8 +10,8 @@ import (
 // labels under .invalid, .example and .com, one and two levels deep, with
 // and without a port, over http and https, plus "null" and "file://". A
 // configured expression that matches one of them matches origins nobody
-// listed. They are drawn anew from crypto/rand at each call, so an
-// attacker cannot know them and write an expression that avoids them.
+// listed. They are drawn anew from crypto/rand at each call, with no seed
+// an attacker could know and write an expression around.
 func Probes() []string {
 	var probes []string
 	for _, scheme := range [...]string{"http", "https"} {
