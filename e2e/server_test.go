@@ -225,6 +225,32 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 		cors %[3]s
 		respond "null unlisted"
 	}
+	# Wrong on purpose (the suite must see browsers refuse these): a header
+	# directive outside cors edits the response after the module settled
+	# its headers, adding a second ACAO, or replacing the origin with *
+	# while ACAC says true.
+	handle /broken-acao-twice/* {
+		route {
+			header {
+				+Access-Control-Allow-Origin "*"
+				defer
+			}
+			cors %[3]s
+			respond "broken"
+		}
+	}
+	handle /broken-star-credentials/* {
+		route {
+			header {
+				Access-Control-Allow-Origin "*"
+				defer
+			}
+			cors %[3]s {
+				credentials
+			}
+			respond "broken"
+		}
+	}
 }
 
 # The pages: empty documents on other origins.
