@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,6 +14,7 @@ import (
 func TestBrowser(t *testing.T) {
 	b := newBackend(t)
 	loadCaddy(t, suiteCaddyfile(t, b))
+	t.Run("the wrong-on-purpose routes send what they claim", testWrongOnPurpose)
 	eachEngine(t, func(t *testing.T, e engine) {
 		for _, c := range browserCases {
 			t.Run(c.name, func(t *testing.T) { runCase(t, e, b, c) })
@@ -85,6 +88,33 @@ func checkVerdict(t *testing.T, e engine, v verdict, want outcome) {
 	for name, value := range want.read {
 		if got := v.Headers[name]; got != value {
 			t.Errorf("the page reads %s = %q, want %q", name, got, value)
+		}
+	}
+}
+
+// testWrongOnPurpose checks, without a browser, that the broken routes
+// are broken the way their cases say, so that the browsers refuse them for
+// that reason and no other.
+func testWrongOnPurpose(t *testing.T) {
+	for path, want := range map[string]http.Header{
+		"/broken-acao-twice/x":       {"Access-Control-Allow-Origin": {app, "*"}},
+		"/broken-star-credentials/x": {"Access-Control-Allow-Origin": {"*"}, "Access-Control-Allow-Credentials": {"true"}},
+	} {
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9180"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "api.example.test:9180"
+		req.Header.Set("Origin", app)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		for name, values := range want {
+			if got := res.Header.Values(name); !slices.Equal(got, values) {
+				t.Errorf("%s: %s = %q, want %q", path, name, got, values)
+			}
 		}
 	}
 }

@@ -49,8 +49,9 @@ const prefs = {
   'network.captive-portal-service.enabled': false,
   'captivedetect.canonicalURL': '',
   'network.connectivity-service.enabled': false,
-  // Remote settings, blocklists, CRLite, intermediates.
-  'services.settings.server': 'http://127.0.0.1:9/v1',
+  // Remote settings (blocklists, CRLite, Nimbus...): release builds ignore
+  // this pref unless MOZ_REMOTE_SETTINGS_DEVTOOLS=1 (set at launch below).
+  'services.settings.server': `http://${proxyHost}:${proxyPort}/v1`,
   'security.remote_settings.crlite_filters.enabled': false,
   'security.remote_settings.intermediates.enabled': false,
   'extensions.blocklist.enabled': false,
@@ -124,6 +125,7 @@ const browser = await puppeteer.launch({
   executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr',
   headless: true,
   extraPrefsFirefox: prefs,
+  env: {...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: '1'},
   protocolTimeout: 30000,
 });
 
