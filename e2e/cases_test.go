@@ -3,7 +3,11 @@ package e2e
 // The browser suite's cases, as data. Every case runs in every engine
 // (TestBrowser), each in a fresh browser context: its fetches in order,
 // then the server-side counts. Where the engines differ by design, a fetch
-// says so in byEngine, with the reason in a comment.
+// says so in byEngine (or optionsByEngine), with the reason in a comment.
+//
+// private_network has no case here: Firefox has no Private Network Access,
+// and the pages and the API are all on loopback (one address space), so
+// no engine would send its preflight. The handler tests cover it.
 
 // browserCase is one scenario.
 type browserCase struct {
