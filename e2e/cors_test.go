@@ -30,12 +30,8 @@ func runCase(t *testing.T, e engine, b *backend, c browserCase) {
 	counted := c.route + "x"
 	before := b.optionsCount(counted)
 	for _, f := range c.fetches {
-		want := f.want
-		if w, ok := f.byEngine[e.name()]; ok {
-			want = w
-		}
 		for range max(f.times, 1) {
-			checkVerdict(t, e, doFetch(t, tb, c.route, f, want), want)
+			checkVerdict(t, e, doFetch(t, tb, c.route, f), f.want)
 		}
 	}
 	want := c.options
@@ -50,7 +46,7 @@ func runCase(t *testing.T, e engine, b *backend, c browserCase) {
 }
 
 // doFetch runs one fetch of a case in the tab.
-func doFetch(t *testing.T, tb tab, route string, f fetchCase, want outcome) verdict {
+func doFetch(t *testing.T, tb tab, route string, f fetchCase) verdict {
 	t.Helper()
 	url := api + route + f.path
 	var v verdict
@@ -58,8 +54,8 @@ func doFetch(t *testing.T, tb tab, route string, f fetchCase, want outcome) verd
 		tb.eval(t, f.page, sandboxJS(url), &v)
 		return v
 	}
-	read := make([]string, 0, len(want.read))
-	for name := range want.read {
+	read := make([]string, 0, len(f.want.read))
+	for name := range f.want.read {
 		read = append(read, name)
 	}
 	tb.eval(t, f.page, fetchJS(url, f.init, read), &v)

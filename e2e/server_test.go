@@ -217,6 +217,23 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 		}
 		reverse_proxy %[4]s
 	}
+	handle /cache-unset/* {
+		cors %[3]s {
+			headers x-a
+			passthrough_preflight
+		}
+		reverse_proxy %[4]s
+	}
+	# Not the module: a hand-written preflight answer with a literal
+	# "Access-Control-Allow-Headers: *", to pin what stock browsers make of
+	# it for Authorization.
+	handle /literal-star-headers/* {
+		header Access-Control-Allow-Origin %[3]s
+		@preflight method OPTIONS
+		header @preflight Access-Control-Allow-Headers *
+		respond @preflight 204
+		respond "literal star"
+	}
 	handle /null-listed/* {
 		cors null
 		respond "null listed"
