@@ -111,6 +111,9 @@ func startFirefox(cmd *exec.Cmd) (*firefoxDriver, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Unlinked at once: the driver writes and log reads through the open
+	// file, and nothing is left behind however the run ends.
+	_ = os.Remove(stderr.Name())
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -183,10 +186,14 @@ func (d *firefoxDriver) call(timeout time.Duration, cmd map[string]any, out any)
 
 // log is the tail of the driver's stderr, for error messages.
 func (d *firefoxDriver) log() string {
-	b, _ := os.ReadFile(d.stderr.Name())
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	info, err := d.stderr.Stat()
+	if err != nil {
+		return ""
 	}
+	from := max(info.Size()-4000, 0)
+	b := make([]byte, info.Size()-from)
+	n, _ := d.stderr.ReadAt(b, from)
+	b = b[:n]
 	if len(b) == 0 {
 		return ""
 	}
@@ -201,7 +208,6 @@ func (d *firefoxDriver) stop() {
 	case <-time.After(30 * time.Second):
 	}
 	_ = d.stderr.Close()
-	_ = os.Remove(d.stderr.Name())
 }
 
 func (*firefoxDriver) name() string { return "firefox" }
