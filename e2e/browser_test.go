@@ -3,12 +3,13 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 )
 
@@ -54,35 +55,18 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// verdict is what a page's fetch() came to, as JavaScript saw it.
-type verdict struct {
-	OK      bool              `json:"ok"` // the promise resolved
-	Status  int               `json:"status"`
-	Body    string            `json:"body"`
-	Headers map[string]string `json:"headers"` // response.headers.get(name); "" when null
-	Error   string            `json:"error"`   // the rejection, a TypeError
-}
-
 // fetchFrom opens page (an origin's page) in the tab and runs
 // fetch(url, init) there; init is a JavaScript object literal.
 func fetchFrom(t *testing.T, ctx context.Context, page, url, init string, readHeaders ...string) verdict {
 	t.Helper()
-	if readHeaders == nil {
-		readHeaders = []string{}
-	}
-	names, _ := json.Marshal(readHeaders)
-	js := fmt.Sprintf(`(async () => {
-		try {
-			const res = await fetch(%q, %s);
-			const body = await res.text();
-			const headers = {};
-			for (const name of %s) headers[name] = res.headers.get(name) || "";
-			return {ok: true, status: res.status, body, headers};
-		} catch (e) {
-			return {ok: false, error: String(e)};
-		}
-	})()`, url, init, names)
-	return run[verdict](t, ctx, page, js)
+	return run[verdict](t, ctx, page, fetchJS(url, init, readHeaders))
+}
+
+// fetchFromSandbox runs fetch(url) in a sandboxed iframe (origin "null")
+// inside the app page and reports its verdict through postMessage.
+func fetchFromSandbox(t *testing.T, ctx context.Context, url string) verdict {
+	t.Helper()
+	return run[verdict](t, ctx, appPage, sandboxJS(url))
 }
 
 // run navigates the tab to page unless it is there already, then
@@ -107,22 +91,66 @@ func run[T any](t *testing.T, ctx context.Context, page, js string) T {
 	return v
 }
 
+// wantResolved and wantRejected check a Chromium verdict from fetchFrom,
+// for Chromium-only tests written against the helpers above.
 func wantResolved(t *testing.T, v verdict, status int, body string) {
 	t.Helper()
-	if !v.OK {
-		t.Fatalf("fetch rejected (%s), want it to resolve with %d %q", v.Error, status, body)
-	}
-	if v.Status != status || v.Body != body {
-		t.Fatalf("fetch resolved with %d %q, want %d %q", v.Status, v.Body, status, body)
-	}
+	checkVerdict(t, chromium{}, v, resolves(status, body))
 }
 
 func wantRejected(t *testing.T, v verdict) {
 	t.Helper()
-	if v.OK {
-		t.Fatalf("fetch resolved with %d %q, want the browser to reject it", v.Status, v.Body)
+	checkVerdict(t, chromium{}, v, refused)
+}
+
+// chromium is the Chromium engine of the suite's runner: one Chromium per
+// test (browser(t)), and a fresh browser context for each tab.
+type chromium struct{ ctx context.Context }
+
+func newChromium(t *testing.T) engine {
+	t.Helper()
+	return chromium{browser(t)}
+}
+
+func (chromium) name() string { return "chromium" }
+
+func (c chromium) version(t *testing.T) string {
+	t.Helper()
+	v, err := cdp.Call(c.ctx, chromedp.FromContext(c.ctx).Browser, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("reading Chromium's version: %v", err)
 	}
-	if v.Error != "TypeError: Failed to fetch" {
-		t.Fatalf("fetch rejected with %q, want a CORS TypeError", v.Error)
+	return v.Product
+}
+
+func (chromium) rejection() string { return "TypeError: Failed to fetch" }
+
+// open gives a tab in a new browser context, disposed when the test ends.
+func (c chromium) open(t *testing.T) tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(c.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("opening a browser context: %v", err)
 	}
+	return chromiumTab{ctx}
+}
+
+type chromiumTab struct{ ctx context.Context }
+
+func (c chromiumTab) eval(t *testing.T, page, js string, out any) {
+	t.Helper()
+	raw := run[json.RawMessage](t, c.ctx, page, js)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decoding %s: %v", raw, err)
+	}
+}
+
+func (c chromiumTab) screenshot(t *testing.T) []byte {
+	t.Helper()
+	shot, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return shot
 }

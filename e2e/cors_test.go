@@ -1,192 +1,168 @@
 package e2e
 
 import (
-	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
-
-	"github.com/chromedp/chromedp"
 )
 
-// TestBrowser runs every case against one Caddy and one Chromium; each
-// subtest asserts the browser's verdict on a fetch() from a page.
+// TestBrowser runs every case of browserCases in every engine against one
+// Caddy; each case gets a fresh browser context.
 func TestBrowser(t *testing.T) {
-	ctx := browser(t)
 	b := newBackend(t)
 	loadCaddy(t, suiteCaddyfile(t, b))
-
-	t.Run("simple GET from an allowed exact origin resolves", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/exact/get", `{}`), 200, "exact")
-	})
-	t.Run("simple GET from a disallowed origin rejects", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, evilPage, api+"/exact/get", `{}`))
-	})
-	t.Run("preflighted PUT with an allowed custom header resolves", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/exact/put", `{method: "PUT", headers: {"X-Allowed": "1"}}`), 200, "exact")
-	})
-	t.Run("a header not allowed rejects", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, appPage, api+"/exact/put", `{method: "PUT", headers: {"X-Secret": "1"}}`))
-	})
-	t.Run("a method not allowed rejects", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, appPage, api+"/exact/delete", `{method: "DELETE"}`))
-	})
-
-	t.Run("credentials include: a cookie set by the API reaches the backend", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/cred/cookie/set", `{credentials: "include"}`), 200, "cookie set")
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/cred/cookie/echo", `{credentials: "include"}`), 200, "cookie s3cret")
-	})
-	t.Run("credentials include rejects without credentials on", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, appPage, api+"/nocred/cookie/echo", `{credentials: "include"}`))
-	})
-	t.Run("headers * with credentials allows Authorization", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/star-headers/x",
-			`{credentials: "include", headers: {"Authorization": "Bearer token", "X-Anything": "1"}}`), 200, "star")
-	})
-
-	t.Run("subdomain wildcard lets app.example.test in", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/subdomain/x", `{}`), 200, "subdomain")
-	})
-	t.Run("subdomain wildcard keeps evil-example.test out", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, evilPage, api+"/subdomain/x", `{}`))
-	})
-	t.Run("port wildcard lets another port of the host in", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPort2, api+"/port/x", `{}`), 200, "port")
-	})
-	t.Run("port wildcard keeps another host out", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, otherPage, api+"/port/x", `{}`))
-	})
-	t.Run("origin_regexp matches a whole origin", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, app7Page, api+"/regexp/x", `{}`), 200, "regexp")
-	})
-	t.Run("origin_regexp is anchored: a look-alike origin rejects", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, lookalike, api+"/regexp/x", `{}`))
-	})
-
-	t.Run("allow_all: an anonymous GET from any origin resolves", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, evilPage, api+"/public/x", `{}`), 200, "public")
-	})
-	t.Run("allow_all: a credentialed fetch rejects", func(t *testing.T) {
-		wantRejected(t, fetchFrom(t, ctx, evilPage, api+"/public/x", `{credentials: "include"}`))
-	})
-
-	t.Run("only listed exposed headers are readable", func(t *testing.T) {
-		v := fetchFrom(t, ctx, appPage, api+"/expose/x", `{}`, "X-Visible", "X-Hidden")
-		wantResolved(t, v, 200, "expose")
-		if v.Headers["X-Visible"] != "visible" || v.Headers["X-Hidden"] != "" {
-			t.Fatalf("headers read by the page: %v, want X-Visible only", v.Headers)
+	t.Run("the wrong-on-purpose routes send what they claim", testWrongOnPurpose)
+	eachEngine(t, func(t *testing.T, e engine) {
+		for _, c := range browserCases {
+			t.Run(c.name, func(t *testing.T) { runCase(t, e, b, c) })
 		}
-	})
-	t.Run("expose_headers * with credentials exposes a backend's header", func(t *testing.T) {
-		v := fetchFrom(t, ctx, appPage, api+"/expose-all/x", `{credentials: "include"}`, "X-Custom")
-		wantResolved(t, v, 200, "backend")
-		if v.Headers["X-Custom"] != "custom-value" {
-			t.Fatalf("X-Custom read by the page = %q, want custom-value", v.Headers["X-Custom"])
-		}
-	})
-
-	t.Run("the page reads the status of basic_auth's 401", func(t *testing.T) {
-		// Without credentials, as a page that has not signed in yet;
-		// with them Chromium would ask the user for a password.
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/auth/x", `{}`), 401, "")
-	})
-	t.Run("the page reads the status of a 502 from a dead upstream", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/dead/x", `{}`), 502, "")
-	})
-	t.Run("a backend's own ACAO * does not break a credentialed fetch", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/own-cors/x", `{credentials: "include"}`), 200, "backend")
-	})
-
-	t.Run("max_age 60: two preflighted fetches, one OPTIONS at the server", func(t *testing.T) {
-		for range 2 {
-			wantResolved(t, fetchFrom(t, ctx, appPage, api+"/cache60/x", `{method: "PUT", headers: {"X-A": "1"}}`), 200, "backend")
-		}
-		if n := b.optionsCount("/cache60/x"); n != 1 {
-			t.Fatalf("%d OPTIONS requests reached the server, want 1", n)
-		}
-	})
-	t.Run("max_age 0: two preflighted fetches, two OPTIONS at the server", func(t *testing.T) {
-		for range 2 {
-			wantResolved(t, fetchFrom(t, ctx, appPage, api+"/cache0/x", `{method: "PUT", headers: {"X-A": "1"}}`), 200, "backend")
-		}
-		if n := b.optionsCount("/cache0/x"); n != 2 {
-			t.Fatalf("%d OPTIONS requests reached the server, want 2", n)
-		}
-	})
-
-	t.Run("null origin from a sandboxed iframe: allowed when listed", func(t *testing.T) {
-		wantResolved(t, fetchFromSandbox(t, ctx, api+"/null-listed/x"), 200, "null listed")
-	})
-	t.Run("null origin from a sandboxed iframe: refused when not listed", func(t *testing.T) {
-		wantRejected(t, fetchFromSandbox(t, ctx, api+"/null-unlisted/x"))
-	})
-
-	t.Run("preflighted request behind basic_auth with an Authorization header resolves", func(t *testing.T) {
-		wantResolved(t, fetchFrom(t, ctx, appPage, api+"/auth/x", `{headers: {"Authorization": "`+aliceAuth+`"}}`), 200, "secret")
 	})
 }
 
-// fetchFromSandbox runs fetch(url) in a sandboxed iframe (origin "null")
-// inside the app page and reports its verdict through postMessage.
-func fetchFromSandbox(t *testing.T, ctx context.Context, url string) verdict {
+// runCase runs c's fetches in order in a fresh browser context, then
+// checks what the backend counted.
+func runCase(t *testing.T, e engine, b *backend, c browserCase) {
 	t.Helper()
-	js := `new Promise(resolve => {
-		window.addEventListener("message", e => resolve(e.data), {once: true});
-		const f = document.createElement("iframe");
-		f.sandbox = "allow-scripts";
-		f.srcdoc = "<script>" +
-			"fetch(" + JSON.stringify(` + "`" + url + "`" + `) + ")" +
-			".then(async r => parent.postMessage({ok: true, status: r.status, body: await r.text()}, '*'))" +
-			".catch(e => parent.postMessage({ok: false, error: String(e)}, '*'))" +
-			"<\/script>";
-		document.body.appendChild(f);
-	})`
-	return run[verdict](t, ctx, appPage, js)
+	tb := e.open(t)
+	counted := c.route + "x"
+	before := b.optionsCount(counted)
+	for _, f := range c.fetches {
+		for range max(f.times, 1) {
+			checkVerdict(t, e, doFetch(t, tb, c.route, f), f.want)
+		}
+	}
+	want := c.options
+	if n, ok := c.optionsByEngine[e.name()]; ok {
+		want = n
+	}
+	if want != 0 {
+		if n := b.optionsCount(counted) - before; n != want {
+			t.Fatalf("%d OPTIONS requests reached the server, want %d", n, want)
+		}
+	}
+}
+
+// doFetch runs one fetch of a case in the tab.
+func doFetch(t *testing.T, tb tab, route string, f fetchCase) verdict {
+	t.Helper()
+	url := api + route + f.path
+	var v verdict
+	if f.sandboxed {
+		tb.eval(t, f.page, sandboxJS(url), &v)
+		return v
+	}
+	read := make([]string, 0, len(f.want.read))
+	for name := range f.want.read {
+		read = append(read, name)
+	}
+	tb.eval(t, f.page, fetchJS(url, f.init, read), &v)
+	return v
+}
+
+// checkVerdict asserts that v is want: the engine's CORS rejection, or the
+// status, body and readable headers.
+func checkVerdict(t *testing.T, e engine, v verdict, want outcome) {
+	t.Helper()
+	if want.refused {
+		if v.OK {
+			t.Fatalf("fetch resolved with %d %q, want %s to reject it", v.Status, v.Body, e.name())
+		}
+		if v.Error != e.rejection() {
+			t.Fatalf("fetch rejected with %q, want %s's CORS TypeError %q", v.Error, e.name(), e.rejection())
+		}
+		return
+	}
+	if !v.OK {
+		t.Fatalf("fetch rejected (%s), want it to resolve with %d %q", v.Error, want.status, want.body)
+	}
+	if v.Status != want.status || v.Body != want.body {
+		t.Fatalf("fetch resolved with %d %q, want %d %q", v.Status, v.Body, want.status, want.body)
+	}
+	for name, value := range want.read {
+		if got := v.Headers[name]; got != value {
+			t.Errorf("the page reads %s = %q, want %q", name, got, value)
+		}
+	}
+}
+
+// testWrongOnPurpose checks, without a browser, that the broken routes
+// are broken the way their cases say, so that the browsers refuse them for
+// that reason and no other.
+func testWrongOnPurpose(t *testing.T) {
+	for path, want := range map[string]http.Header{
+		"/broken-acao-twice/x":       {"Access-Control-Allow-Origin": {app, "*"}},
+		"/broken-star-credentials/x": {"Access-Control-Allow-Origin": {"*"}, "Access-Control-Allow-Credentials": {"true"}},
+	} {
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9180"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "api.example.test:9180"
+		req.Header.Set("Origin", app)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		for name, values := range want {
+			if got := res.Header.Values(name); !slices.Equal(got, values) {
+				t.Errorf("%s: %s = %q, want %q", path, name, got, values)
+			}
+		}
+	}
 }
 
 // TestExampleDemoPage loads Caddyfile.example as it is and opens its page
-// as a person would: the allowed call shows its answer, the refused call
-// shows the browser's refusal. A screenshot goes to the test's temp dir.
+// in each engine as a person would: the allowed call shows its answer, the
+// refused call shows the browser's refusal. A screenshot per engine goes
+// to the test's temp dir, and to $E2E_ARTIFACTS when set.
 func TestExampleDemoPage(t *testing.T) {
-	ctx := browser(t)
 	raw, err := os.ReadFile("../Caddyfile.example")
 	if err != nil {
 		t.Fatal(err)
 	}
 	loadCaddy(t, string(raw))
+	eachEngine(t, func(t *testing.T, e engine) {
+		tb := e.open(t)
+		type shown struct {
+			Allowed string `json:"allowed"`
+			Refused string `json:"refused"`
+		}
+		var got shown
+		tb.eval(t, "http://localhost:8080/", `new Promise(resolve => {
+			const check = () => {
+				const a = document.getElementById("allowed"), r = document.getElementById("refused");
+				if (a.dataset.done && r.dataset.done) resolve({allowed: a.textContent, refused: r.textContent});
+				else setTimeout(check, 50);
+			};
+			check();
+		})`, &got)
+		keepScreenshot(t, tb.screenshot(t), "demo-"+e.name()+".png")
 
-	type shown struct {
-		Allowed string `json:"allowed"`
-		Refused string `json:"refused"`
-	}
-	got := run[shown](t, ctx, "http://localhost:8080/", `new Promise(resolve => {
-		const check = () => {
-			const a = document.getElementById("allowed"), r = document.getElementById("refused");
-			if (a.dataset.done && r.dataset.done) resolve({allowed: a.textContent, refused: r.textContent});
-			else setTimeout(check, 50);
-		};
-		check();
-	})`)
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "demo.png")
-	if err := os.WriteFile(file, shot, 0o644); err != nil {
+		if want := `allowed: 200 {"message": "hello from the API on localhost:8000"}`; !strings.HasPrefix(got.Allowed, want) {
+			t.Errorf("allowed call shows %q, want it to start with %q", got.Allowed, want)
+		}
+		if want := "refused by the browser: " + e.rejection(); got.Refused != want {
+			t.Errorf("refused call shows %q, want %q", got.Refused, want)
+		}
+	})
+}
+
+// keepScreenshot writes png to the test's temp dir and, to keep it past
+// the test (the temp dir goes), to $E2E_ARTIFACTS when set.
+func keepScreenshot(t *testing.T, png []byte, name string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(file, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", file)
-	// To keep it past the test (the temp dir goes), name a folder.
 	if dir := os.Getenv("E2E_ARTIFACTS"); dir != "" {
-		if err := os.WriteFile(filepath.Join(dir, "demo.png"), shot, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 			t.Error(err)
 		}
-	}
-
-	if want := `allowed: 200 {"message": "hello from the API on localhost:8000"}`; len(got.Allowed) < len(want) || got.Allowed[:len(want)] != want {
-		t.Errorf("allowed call shows %q, want it to start with %q", got.Allowed, want)
-	}
-	if want := "refused by the browser: TypeError: Failed to fetch"; got.Refused != want {
-		t.Errorf("refused call shows %q, want %q", got.Refused, want)
 	}
 }

@@ -217,6 +217,23 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 		}
 		reverse_proxy %[4]s
 	}
+	handle /cache-unset/* {
+		cors %[3]s {
+			headers x-a
+			passthrough_preflight
+		}
+		reverse_proxy %[4]s
+	}
+	# Not the module: a hand-written preflight answer with a literal
+	# "Access-Control-Allow-Headers: *", to pin what stock browsers make of
+	# it for Authorization.
+	handle /literal-star-headers/* {
+		header Access-Control-Allow-Origin %[3]s
+		@preflight method OPTIONS
+		header @preflight Access-Control-Allow-Headers *
+		respond @preflight 204
+		respond "literal star"
+	}
 	handle /null-listed/* {
 		cors null
 		respond "null listed"
@@ -224,6 +241,32 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 	handle /null-unlisted/* {
 		cors %[3]s
 		respond "null unlisted"
+	}
+	# Wrong on purpose (the suite must see browsers refuse these): a header
+	# directive outside cors edits the response after the module settled
+	# its headers, adding a second ACAO, or replacing the origin with *
+	# while ACAC says true.
+	handle /broken-acao-twice/* {
+		route {
+			header {
+				+Access-Control-Allow-Origin "*"
+				defer
+			}
+			cors %[3]s
+			respond "broken"
+		}
+	}
+	handle /broken-star-credentials/* {
+		route {
+			header {
+				Access-Control-Allow-Origin "*"
+				defer
+			}
+			cors %[3]s {
+				credentials
+			}
+			respond "broken"
+		}
 	}
 }
 
