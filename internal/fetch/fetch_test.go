@@ -238,8 +238,8 @@ func TestCheckPreflight(t *testing.T) {
 func TestMessages(t *testing.T) {
 	want := map[string]*Failure{
 		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.": {Kind: MissingAllowOriginHeader, Preflight: true},
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Request header field x-secret is not allowed by Access-Control-Allow-Headers in preflight response.": {Kind: HeaderDisallowedByPreflightResponse, Value: "x-secret", Preflight: true},
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed.": {Kind: MultipleAllowOriginValues, Value: "a, b"},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Request header field x-secret is not allowed by Access-Control-Allow-Headers in preflight response.":                                                                                                                                                                   {Kind: HeaderDisallowedByPreflightResponse, Value: "x-secret", Preflight: true},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed.":                                                                                                                                                                    {Kind: MultipleAllowOriginValues, Value: "a, b"},
 	}
 	for line, f := range want {
 		if got := f.Console("https://api.example.com/x", "", origin); got != line {
