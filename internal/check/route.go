@@ -133,4 +133,3 @@ func serializeOrigin(u *url.URL) string {
 	}
 	return strings.ToLower(u.Scheme) + "://" + host
 }
-
