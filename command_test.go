@@ -99,8 +99,8 @@ func TestCheckCommandJSON(t *testing.T) {
 			Preflight                     bool
 		} `json:"reason"`
 		Exchanges []struct {
-			Kind            string `json:"kind"`
-			Status          int    `json:"status"`
+			Kind            string                         `json:"kind"`
+			Status          int                            `json:"status"`
 			RequestHeaders  []struct{ Name, Value string } `json:"request_headers"`
 			ResponseHeaders []struct{ Name, Value string } `json:"response_headers"`
 		} `json:"exchanges"`
