@@ -57,8 +57,11 @@ type Failure struct {
 	Preflight bool   // found on the preflight response
 }
 
-// noCORSHint is what Chromium appends to a missing ACAO for fetch().
-const noCORSHint = " If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled."
+// validValueHint is what Chromium (156) appends to the messages about a
+// wrong ACAO value. Older versions appended a no-cors hint to the missing
+// ACAO message instead; the browser suite holds these words to the
+// installed Chromium.
+const validValueHint = " Have the server send the header with a valid value."
 
 const preflightPrefix = "Response to preflight request doesn't pass access control check: "
 
@@ -72,13 +75,13 @@ func (f *Failure) Message() string {
 	}
 	switch f.Kind {
 	case MissingAllowOriginHeader:
-		return prefix + "No 'Access-Control-Allow-Origin' header is present on the requested resource." + noCORSHint
+		return prefix + "No 'Access-Control-Allow-Origin' header is present on the requested resource."
 	case MultipleAllowOriginValues:
-		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header contains multiple values '%s', but only one is allowed.", f.Value)
+		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header contains multiple values '%s', but only one is allowed.", f.Value) + validValueHint
 	case InvalidAllowOriginValue:
-		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header contains the invalid value '%s'.", f.Value)
+		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header contains the invalid value '%s'.", f.Value) + validValueHint
 	case AllowOriginMismatch:
-		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header has a value '%s' that is not equal to the supplied origin.", f.Value)
+		return prefix + fmt.Sprintf("The 'Access-Control-Allow-Origin' header has a value '%s' that is not equal to the supplied origin.", f.Value) + validValueHint
 	case WildcardOriginNotAllowed:
 		return prefix + "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'."
 	case InvalidAllowCredentials:

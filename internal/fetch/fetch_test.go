@@ -203,14 +203,15 @@ var preflightChecks = []struct {
 	{"step 7.5: a safelisted method needs no ACAM", Response{204, allowedPreflight()}, Request{Method: "POST", Headers: []Header{{"X-A", "1"}}}, HeaderDisallowedByPreflightResponse, "x-a"},
 	{"step 7.5: * covers any method without credentials", Response{204, allowedPreflight("Access-Control-Allow-Methods", "*")}, Request{Method: "DELETE"}, 0, ""},
 	{"step 7.5: * is literal with credentials", Response{204, allowedPreflight("Access-Control-Allow-Methods", "*", "Access-Control-Allow-Credentials", "true")}, Request{Method: "DELETE", Credentials: true}, MethodDisallowedByPreflightResponse, "DELETE"},
-	{"Chromium upper-cases the method: patch needs PATCH", Response{204, allowedPreflight("Access-Control-Allow-Methods", "patch")}, Request{Method: "patch"}, MethodDisallowedByPreflightResponse, "patch"},
-	{"Chromium upper-cases the method: PATCH allows patch", Response{204, allowedPreflight("Access-Control-Allow-Methods", "PATCH")}, Request{Method: "patch"}, 0, ""},
+	{"step 7.5: patch is allowed by patch", Response{204, allowedPreflight("Access-Control-Allow-Methods", "patch")}, Request{Method: "patch"}, 0, ""},
+	{"step 7.5: methods compare byte for byte", Response{204, allowedPreflight("Access-Control-Allow-Methods", "PATCH")}, Request{Method: "patch"}, MethodDisallowedByPreflightResponse, "patch"},
 	{"step 7.1: ACAM must be a list of tokens", Response{204, allowedPreflight("Access-Control-Allow-Methods", "PUT DELETE")}, Request{Method: "PUT"}, InvalidAllowMethodsPreflightResponse, ""},
 	{"step 7.2: ACAH must be a list of tokens", Response{204, allowedPreflight("Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", "x-a;x-b")}, Request{Method: "PUT"}, InvalidAllowHeadersPreflightResponse, ""},
 	{"step 7.7: header listed, any case", Response{204, allowedPreflight("Access-Control-Allow-Headers", "X-Secret")}, Request{Method: "GET", Headers: []Header{{"x-secret", "1"}}}, 0, ""},
 	{"step 7.7: the first missing name, sorted", Response{204, allowedPreflight("Access-Control-Allow-Headers", "x-a")}, Request{Method: "GET", Headers: []Header{{"X-Z", "1"}, {"X-B", "1"}, {"X-A", "1"}}}, HeaderDisallowedByPreflightResponse, "x-b"},
 	{"step 7.7: * covers names without credentials", Response{204, allowedPreflight("Access-Control-Allow-Headers", "*")}, Request{Method: "GET", Headers: []Header{{"X-A", "1"}}}, 0, ""},
-	{"step 7.6: * never covers Authorization", Response{204, allowedPreflight("Access-Control-Allow-Headers", "*")}, Request{Method: "GET", Headers: []Header{{"Authorization", "x"}}}, HeaderDisallowedByPreflightResponse, "authorization"},
+	{"Chromium departs from step 7.6: * covers Authorization", Response{204, allowedPreflight("Access-Control-Allow-Headers", "*")}, Request{Method: "GET", Headers: []Header{{"Authorization", "x"}}}, 0, ""},
+	{"Authorization listed by name", Response{204, allowedPreflight("Access-Control-Allow-Headers", "Authorization")}, Request{Method: "GET", Headers: []Header{{"authorization", "x"}}}, 0, ""},
 	{"step 7.7: * is literal with credentials", Response{204, allowedPreflight("Access-Control-Allow-Headers", "*", "Access-Control-Allow-Credentials", "true")}, Request{Method: "GET", Headers: []Header{{"X-A", "1"}}, Credentials: true}, HeaderDisallowedByPreflightResponse, "x-a"},
 	{"credentials: the preflight needs ACAC too", Response{204, allowedPreflight("Access-Control-Allow-Methods", "PUT")}, Request{Method: "PUT", Credentials: true}, InvalidAllowCredentials, ""},
 	{"several ACAO on a preflight", Response{204, allowedPreflight("Access-Control-Allow-Origin", "*")}, Request{Method: "PUT"}, MultipleAllowOriginValues, origin + ", *"},
@@ -237,9 +238,9 @@ func TestCheckPreflight(t *testing.T) {
 // The wordings are Chromium's; KindOfConsole must recognize every one.
 func TestMessages(t *testing.T) {
 	want := map[string]*Failure{
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.": {Kind: MissingAllowOriginHeader, Preflight: true},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.": {Kind: MissingAllowOriginHeader, Preflight: true},
 		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Request header field x-secret is not allowed by Access-Control-Allow-Headers in preflight response.":                                                                                                                                                                   {Kind: HeaderDisallowedByPreflightResponse, Value: "x-secret", Preflight: true},
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed.":                                                                                                                                                                    {Kind: MultipleAllowOriginValues, Value: "a, b"},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed. Have the server send the header with a valid value.":                                                                                                                                                                    {Kind: MultipleAllowOriginValues, Value: "a, b"},
 	}
 	for line, f := range want {
 		if got := f.Console("https://api.example.com/x", "", origin); got != line {
