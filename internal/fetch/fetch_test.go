@@ -238,9 +238,9 @@ func TestCheckPreflight(t *testing.T) {
 // The wordings are Chromium's; KindOfConsole must recognize every one.
 func TestMessages(t *testing.T) {
 	want := map[string]*Failure{
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.": {Kind: MissingAllowOriginHeader, Preflight: true},
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Request header field x-secret is not allowed by Access-Control-Allow-Headers in preflight response.":                                                                                                                                                                   {Kind: HeaderDisallowedByPreflightResponse, Value: "x-secret", Preflight: true},
-		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed. Have the server send the header with a valid value.":                                                                                                                                                                    {Kind: MultipleAllowOriginValues, Value: "a, b"},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.":         {Kind: MissingAllowOriginHeader, Preflight: true},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: Request header field x-secret is not allowed by Access-Control-Allow-Headers in preflight response.":                                                    {Kind: HeaderDisallowedByPreflightResponse, Value: "x-secret", Preflight: true},
+		"Access to fetch at 'https://api.example.com/x' from origin 'https://app.example.com' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'a, b', but only one is allowed. Have the server send the header with a valid value.": {Kind: MultipleAllowOriginValues, Value: "a, b"},
 	}
 	for line, f := range want {
 		if got := f.Console("https://api.example.com/x", "", origin); got != line {
