@@ -95,6 +95,9 @@ func TestAllowedPreflightedRequest(t *testing.T) {
 	if got := headerOf(act, "Access-Control-Allow-Origin"); len(got) != 1 || got[0] != "http://localhost:8080" {
 		t.Errorf("actual ACAO %q", got)
 	}
+	if fmt.Sprint(pre.CORSHandled, act.CORSHandled) != "[preflights/allowed] [requests/allowed]" {
+		t.Errorf("counted %v %v, want the preflight and the request allowed", pre.CORSHandled, act.CORSHandled)
+	}
 	if res.Server != "srv0" || res.Listen != ":8000" {
 		t.Errorf("server %q listen %q, want srv0 :8000", res.Server, res.Listen)
 	}

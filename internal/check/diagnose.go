@@ -43,8 +43,11 @@ func diagnose(res *Result, hasCORS bool) {
 		}
 		return
 	}
-	if !anyACAO && len(res.CORSDenials) == 0 && len(res.Exchanges) > 0 {
-		res.Diagnoses = append(res.Diagnoses, fmt.Sprintf("no cors handler refused or allowed this request (no CORS headers, nothing logged by http.handlers.cors): check that a cors directive's matcher covers %s on this site", pathOf(res.URL)))
+	for _, ex := range res.Exchanges {
+		if len(ex.CORSHandled) == 0 {
+			res.Diagnoses = append(res.Diagnoses, fmt.Sprintf("no cors handler saw the %s request: check that a cors directive's matcher covers %s on this site (cors /api/* does not cover /api), and that no handler before it answered", ex.Kind, pathOf(ex.URL)))
+			break
+		}
 	}
 }
 

@@ -46,6 +46,10 @@ type Exchange struct {
 	Status          int          `json:"status"`
 	ResponseHeaders []HeaderLine `json:"response_headers"` // the CORS-relevant ones: Access-Control-*, Vary, Location
 	CORSDenials     []Denial     `json:"cors_denials,omitempty"`
+	// What the cors handlers that ran decided, as their metrics counted it
+	// ("preflights/allowed", "requests/not_allowed", ...); empty when no
+	// cors handler saw the request.
+	CORSHandled []string `json:"cors_handled,omitempty"`
 }
 
 // HeaderLine is one header field line.

@@ -202,13 +202,16 @@ func (c *Config) send(tgt target, kind, method string, u *url.URL, h http.Header
 	r.RemoteAddr = remoteAddr
 	r.Header = h
 	rec := httptest.NewRecorder()
+	before := c.corsCounts()
 	tgt.server.ServeHTTP(rec, r)
+	handled := counted(before, c.corsCounts())
 	resp := rec.Result()
 	resp.Body.Close()
 
 	ex := Exchange{Kind: kind, Method: method, URL: u.String(), RequestHeaders: lines(h, nil), Status: resp.StatusCode,
 		ResponseHeaders: lines(resp.Header, corsRelevant)}
 	ex.CORSDenials = c.readSink()
+	ex.CORSHandled = handled
 	return ex, fetch.Response{Status: resp.StatusCode, Header: resp.Header}
 }
 
