@@ -218,3 +218,21 @@ http://localhost:8000 {
 		t.Fatalf("status %d:\n%s", status, out)
 	}
 }
+
+// The README's transcript is what the command prints.
+func TestCheckCommandReadmeTranscript(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```text\n$ go run ./cmd/caddy cors check --config Caddyfile.example --origin http://localhost:8080 \\\n\t--method PUT --header X-Secret:1 http://localhost:8000/api/hello\n")
+	if !ok {
+		t.Fatal("README.md has no transcript of caddy cors check")
+	}
+	want, _, _ := strings.Cut(rest, "$ echo $?\n1\n```")
+	status, got, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
+		"--method", "PUT", "--header", "X-Secret:1", "http://localhost:8000/api/hello")
+	if status != 1 || got != want {
+		t.Fatalf("status %d, output:\n%s\nREADME shows:\n%s", status, got, want)
+	}
+}
