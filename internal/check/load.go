@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -29,6 +29,9 @@ func (e *CouldNotRun) Unwrap() error { return e.Err }
 func couldNotRun(format string, args ...any) error {
 	return &CouldNotRun{Err: fmt.Errorf(format, args...)}
 }
+
+// corsHandler finds a cors handler anywhere in a JSON config.
+var corsHandler = regexp.MustCompile(`"handler"\s*:\s*"cors"`)
 
 // sinkLog is the name of the log the check adds to the config.
 const sinkLog = "cors_check"
@@ -75,7 +78,7 @@ func Load(cfgJSON []byte) (*Config, error) {
 		os.RemoveAll(dir)
 		return nil, couldNotRun("%v", err)
 	}
-	c.hasCORS = strings.Contains(string(cfgJSON), `"handler":"cors"`)
+	c.hasCORS = corsHandler.Match(cfgJSON)
 
 	ctx, err := caddy.ProvisionContext(cfg)
 	c.ctx = ctx
