@@ -124,36 +124,43 @@ func (c *Config) follow(res *Result, u *url.URL, origin, method string, headers 
 			return nil
 		}
 		// HTTP-redirect fetch.
+		if hop+1 >= maxRedirects {
+			return couldNotRun("more than %d redirects: the browser gives up with a network error", maxRedirects)
+		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
 			return couldNotRun("the response redirects to %q, which a browser cannot follow", loc)
 		}
-		if hop+1 >= maxRedirects {
-			return couldNotRun("more than %d redirects: the browser gives up with a network error", maxRedirects)
-		}
 		if next.User != nil {
 			return couldNotRun("the response redirects to %q, a URL with credentials, which a CORS request refuses", loc)
 		}
-		// Step 11: a cross-origin redirect from a URL of another origin
-		// than the page's taints the origin: it is sent as "null" next.
-		if serializeOrigin(next) != serializeOrigin(u) && origin != serializeOrigin(u) {
-			origin = "null"
-		}
-		// Step 12: 301/302 turn POST into GET, 303 any method but HEAD,
-		// and the request-body headers go.
-		if (resp.Status == 301 || resp.Status == 302) && method == "POST" || resp.Status == 303 && method != "HEAD" {
-			method = "GET"
-			headers = slices.DeleteFunc(slices.Clone(headers), func(h fetch.Header) bool {
-				switch strings.ToLower(h.Name) {
-				case "content-encoding", "content-language", "content-location", "content-type":
-					return true
-				}
-				return false
-			})
-		}
+		origin, method, headers = redirected(resp.Status, u, next, origin, method, headers)
 		res.Notes = append(res.Notes, fmt.Sprintf("%d redirect to %s: the browser follows it", resp.Status, next))
 		u = next
 	}
+}
+
+// redirected is what HTTP-redirect fetch changes in the request that
+// follows a redirect from u to next.
+func redirected(status int, u, next *url.URL, origin, method string, headers []fetch.Header) (string, string, []fetch.Header) {
+	// Step 11: a cross-origin redirect from a URL of another origin than
+	// the page's taints the origin: it is sent as "null" from then on.
+	if serializeOrigin(next) != serializeOrigin(u) && origin != serializeOrigin(u) {
+		origin = "null"
+	}
+	// Step 12: 301 and 302 turn POST into GET, 303 any method but HEAD,
+	// and the request-body headers go.
+	if (status == 301 || status == 302) && method == "POST" || status == 303 && method != "HEAD" {
+		method = "GET"
+		headers = slices.DeleteFunc(slices.Clone(headers), func(h fetch.Header) bool {
+			switch strings.ToLower(h.Name) {
+			case "content-encoding", "content-language", "content-location", "content-type":
+				return true
+			}
+			return false
+		})
+	}
+	return origin, method, headers
 }
 
 func (res *Result) block(f *fetch.Failure, url, redirectedFrom, origin string) {
