@@ -64,6 +64,12 @@ var safelistedHeaders = []struct {
 	{"Range", "bytes=-500", false, "suffix range (rangeValue[0] is null)"},
 	{"Range", "bytes=20-10", false, "start after end"},
 	{"Range", "bytes=0-1,5-6", false, "several ranges"},
+	{"DPR", "1.5", true, "Chromium: a client hint with a decimal value"},
+	{"DPR", "x", false, "Chromium: a client hint with a bad value"},
+	{"Width", "100", true, "Chromium: width is an integer"},
+	{"Width", "1.5", false, "Chromium: width is an integer"},
+	{"ECT", "4g", true, "Chromium: an effective connection type"},
+	{"Save-Data", "on", true, "Chromium: save-data on"},
 	{"X-Requested-With", "XMLHttpRequest", false, "any other name"},
 	{"Authorization", "Bearer x", false, "authorization is never safelisted"},
 }

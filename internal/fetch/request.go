@@ -82,10 +82,10 @@ const (
 // IsSafelistedRequestHeader is the Fetch standard's CORS-safelisted
 // request-header (name, value).
 //
-// Chromium departs from the standard by also safelisting some client-hint
-// names (dpr, width, save-data, ...); scripts rarely set them, and they are
-// treated as unsafe here, so a check can report a preflight where Chromium
-// sends none for those names only.
+// Chromium departs from the standard by also safelisting client-hint
+// names with plausible values (network::cors::IsCorsSafelistedHeader):
+// see chromiumClientHint. This follows Chromium; the browser suite holds
+// it to the installed Chromium.
 func IsSafelistedRequestHeader(name, value string) bool {
 	// Step 1: if value's length is greater than 128, return false.
 	if len(value) > maxSafelistedValue {
@@ -118,7 +118,32 @@ func IsSafelistedRequestHeader(name, value string) bool {
 	case "range":
 		return isSimpleRange(value)
 	}
+	return chromiumClientHint(strings.ToLower(name), value)
+}
+
+// chromiumClientHint is Chromium's addition to the safelist: the client
+// hints a page may set itself, when the value looks like one.
+func chromiumClientHint(lower, value string) bool {
+	switch lower {
+	case "device-memory", "dpr", "downlink":
+		return isDecimal(value)
+	case "width", "viewport-width", "rtt":
+		return isDigits(value)
+	case "ect":
+		switch value {
+		case "slow-2g", "2g", "3g", "4g":
+			return true
+		}
+	case "save-data":
+		return strings.EqualFold(value, "on")
+	}
 	return false
+}
+
+// isDecimal: digits with at most one '.', at least one digit.
+func isDecimal(v string) bool {
+	whole, frac, _ := strings.Cut(v, ".")
+	return whole+frac != "" && (whole == "" || isDigits(whole)) && (frac == "" || isDigits(frac))
 }
 
 // hasUnsafeByte reports whether v contains a CORS-unsafe request-header
