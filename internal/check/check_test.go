@@ -330,3 +330,19 @@ func TestText(t *testing.T) {
 		}
 	}
 }
+
+// What a cors handler warns about at provision reaches the result.
+func TestConfigWarningsNoted(t *testing.T) {
+	c := load(t, `{
+	admin off
+}
+http://localhost:8000 {
+	cors https://*.github.io
+	respond "ok"
+}
+`)
+	res := run(t, c, check.Request{URL: "http://localhost:8000/", Origin: "https://me.github.io"})
+	if res.Verdict != check.Allowed || !strings.Contains(strings.Join(res.Notes, "\n"), "config warning from http.handlers.cors: origin \"https://*.github.io\": github.io is a public suffix") {
+		t.Fatalf("verdict %s, notes %q", res.Verdict, res.Notes)
+	}
+}

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -44,7 +45,7 @@ func (c *Config) Run(req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	method := fetch.NormalizeMethod(cmpOr(req.Method, "GET"))
+	method := fetch.NormalizeMethod(cmp.Or(req.Method, "GET"))
 	if fetch.IsForbiddenMethod(method) {
 		return nil, couldNotRun("method %s: fetch() refuses it (a forbidden method) before sending anything", method)
 	}
@@ -269,11 +270,4 @@ func parseRequest(req Request) (*url.URL, string, error) {
 		}
 	}
 	return u, origin, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
