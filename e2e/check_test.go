@@ -262,6 +262,14 @@ func ownPreflights(t *testing.T) *httptest.Server {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
+		switch path {
+		case "/own/redir-ok":
+			http.Redirect(w, r, "/own/ok", http.StatusFound)
+			return
+		case "/own/redir-bad":
+			http.Redirect(w, r, "/nothing/x", http.StatusFound)
+			return
+		}
 		io.WriteString(w, "own")
 	}))
 	t.Cleanup(srv.Close)
@@ -332,6 +340,9 @@ var snippetCrossCases = []crossCase{
 	{name: "own preflight: ACAM PATCH does not allow method patch", page: appPage, path: "/own/upper-patch", method: "patch"},
 	{name: "own preflight: * covers Authorization in Chromium", page: appPage, path: "/own/star", method: "PUT", headers: map[string]string{"Authorization": "Bearer x"}},
 	{name: "own preflight: * covers other headers", page: appPage, path: "/own/star", method: "PUT", headers: map[string]string{"X-Z": "1"}},
+	{name: "a redirect to a URL that allows the origin", page: appPage, path: "/own/redir-ok"},
+	{name: "a redirect to a URL without ACAO", page: appPage, path: "/own/redir-bad"},
+	{name: "a preflighted PUT redirected to a URL that allows it", page: appPage, path: "/own/redir-ok", method: "PUT", headers: map[string]string{"X-A": "1"}},
 	{name: "client hint dpr 2", page: appPage, path: "/own/ok", headers: map[string]string{"DPR": "2"}},
 	{name: "client hint dpr 1.5", page: appPage, path: "/own/ok", headers: map[string]string{"DPR": "1.5"}},
 	{name: "client hint dpr x", page: appPage, path: "/own/ok", headers: map[string]string{"DPR": "x"}},
