@@ -346,3 +346,12 @@ http://localhost:8000 {
 		t.Fatalf("verdict %s, notes %q", res.Verdict, res.Notes)
 	}
 }
+
+// A config that fails to provision is reported, not run.
+func TestLoadError(t *testing.T) {
+	_, err := check.Load([]byte(`{"apps":{"http":{"servers":{"a":{"listen":[":8000"],"routes":[{"handle":[{"handler":"cors"}]}]}}}}}`))
+	var cnr *check.CouldNotRun
+	if !errors.As(err, &cnr) || !strings.Contains(err.Error(), "no origins") {
+		t.Fatalf("Load = %v, want CouldNotRun naming the config problem", err)
+	}
+}

@@ -83,6 +83,9 @@ func Load(cfgJSON []byte) (*Config, error) {
 	ctx, err := caddy.ProvisionContext(cfg)
 	c.ctx = ctx
 	if err != nil {
+		// ProvisionContext has cancelled the context itself: cleaning up
+		// twice would run every module's Cleanup twice.
+		c.cancelled = true
 		c.Close()
 		return nil, couldNotRun("loading config: %v", err)
 	}
