@@ -248,6 +248,9 @@ func ownPreflights(t *testing.T) *httptest.Server {
 				return
 			case "/own/bad-acam":
 				h.Set("Access-Control-Allow-Methods", "GET PUT")
+			case "/own/bad-acah":
+				h.Set("Access-Control-Allow-Methods", "PUT")
+				h.Set("Access-Control-Allow-Headers", "x-a;x-b")
 			case "/own/lower-patch":
 				h.Set("Access-Control-Allow-Methods", "patch")
 			case "/own/upper-patch":
@@ -306,6 +309,10 @@ func snippetCaddyfile(own string) string {
 		header Access-Control-Allow-Origin %[3]s/
 		respond "slash"
 	}
+	handle /invalid/* {
+		header Access-Control-Allow-Origin app.example.test
+		respond "invalid"
+	}
 	handle /own/* {
 		reverse_proxy %[4]s
 	}
@@ -336,6 +343,8 @@ var snippetCrossCases = []crossCase{
 	{name: "own preflight answers 405", page: appPage, path: "/own/405", method: "PUT"},
 	{name: "own preflight redirects", page: appPage, path: "/own/redirect", method: "PUT"},
 	{name: "own preflight sends an unparsable ACAM", page: appPage, path: "/own/bad-acam", method: "PUT"},
+	{name: "own preflight sends an unparsable ACAH", page: appPage, path: "/own/bad-acah", method: "PUT", headers: map[string]string{"X-A": "1"}},
+	{name: "ACAO that is not an origin", page: appPage, path: "/invalid/x"},
 	{name: "own preflight: ACAM patch allows method patch", page: appPage, path: "/own/lower-patch", method: "patch"},
 	{name: "own preflight: ACAM PATCH does not allow method patch", page: appPage, path: "/own/upper-patch", method: "patch"},
 	{name: "own preflight: * covers Authorization in Chromium", page: appPage, path: "/own/star", method: "PUT", headers: map[string]string{"Authorization": "Bearer x"}},
