@@ -22,10 +22,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	cw := newCORSWriter(w)
 	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, origins)
-	if len(origins) > 0 && cw.headers[slotACAO] == "" {
+	switch {
+	case len(origins) == 0:
+		h.metrics.noOrigin.Inc()
+	case cw.headers[slotACAO] == "":
+		h.metrics.notAllowed.Inc()
 		if c := h.logger.Check(zapcore.DebugLevel, "origin not allowed; response sent without CORS headers"); c != nil {
 			c.Write(zap.Strings("origin", origins), zap.String("method", r.Method), zap.String("uri", r.RequestURI))
 		}
+	default:
+		h.metrics.allowed.Inc()
 	}
 	return cw.serve(r, next)
 }

@@ -116,6 +116,7 @@ type Handler struct {
 	policy   *policy
 	problems error // every configuration problem found by Provision, reported by Validate
 	logger   *zap.Logger
+	metrics  handlerMetrics
 }
 
 // CaddyModule returns the Caddy module information.
@@ -130,6 +131,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // that every one of them is reported at once.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := h.provisionMetrics(ctx); err != nil {
+		return err
+	}
 	h.policy, h.problems = compile(h)
 	if h.policy != nil {
 		for _, w := range h.policy.warnings {

@@ -38,12 +38,14 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, next caddyht
 func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bool) {
 	p := h.policy
 	if len(origins) != 1 || !p.allowOrigin(origins[0]) {
+		h.metrics.deniedOrigin.Inc()
 		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: origin not allowed"); c != nil {
 			c.Write(zap.Strings("origin", origins))
 		}
 		return 0, false
 	}
 	if len(acrm) != 1 || !p.allowMethod(acrm[0]) {
+		h.metrics.deniedMethod.Inc()
 		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: method not allowed"); c != nil {
 			c.Write(zap.String("origin", origins[0]), zap.Strings("method", acrm))
 		}
@@ -51,6 +53,7 @@ func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bo
 	}
 	names, bad, ok := p.allowHeaders(acrh)
 	if !ok {
+		h.metrics.deniedHeader.Inc()
 		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: header not allowed"); c != nil {
 			if bad == "" {
 				c.Write(zap.String("origin", origins[0]), zap.String("reason", "Access-Control-Request-Headers too long or malformed"))
@@ -60,6 +63,7 @@ func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bo
 		}
 		return 0, false
 	}
+	h.metrics.preflightAllowed.Inc()
 	return names, true
 }
 

@@ -1,0 +1,238 @@
+package cors
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runCheckArgs runs `caddy cors check` in process.
+func runCheckArgs(t *testing.T, args ...string) (status int, stdout string, err error) {
+	t.Helper()
+	var out bytes.Buffer
+	status, err = runCheck(args, &out, func() { out.WriteString("HELP") })
+	return status, out.String(), err
+}
+
+func writeCaddyfile(t *testing.T, body string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "Caddyfile")
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// The example's two calls: the page's allowed GET and its refused PUT.
+func TestCheckCommandExample(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		status int
+	}{
+		{[]string{"--origin", "http://localhost:8080", "--header", "Content-Type: application/json", "--expect", "allowed"}, 0},
+		{[]string{"--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Secret: 1", "--expect", "blocked"}, 0},
+		{[]string{"--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Secret: 1"}, 1},
+		{[]string{"--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Secret: 1", "--expect", "allowed"}, 1},
+		{[]string{"--origin", "http://localhost:8080"}, 0},
+		{[]string{"--origin", "http://evil.test:8080"}, 1},
+	} {
+		args := append([]string{"--config", "Caddyfile.example"}, tc.args...)
+		args = append(args, "http://localhost:8000/api/hello")
+		status, out, err := runCheckArgs(t, args...)
+		if status != tc.status {
+			t.Errorf("check %q: status %d (%v), want %d\n%s", tc.args, status, err, tc.status, out)
+		}
+	}
+}
+
+func TestCheckCommandExpectDiff(t *testing.T) {
+	status, out, err := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
+		"--method", "PUT", "--header", "X-Secret:1", "--expect", "allowed", "http://localhost:8000/api/hello")
+	want := "--expect allowed, got blocked: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
+	if status != 1 || err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("status %d, err %v; want 1 and one line starting %q", status, err, want)
+	}
+	if !strings.Contains(out, `cors handler: preflight denied: header not allowed (header "x-secret"`) {
+		t.Fatalf("output lacks the module's reason:\n%s", out)
+	}
+}
+
+func TestCheckCommandCannotRun(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", "Caddyfile.example", "http://localhost:8000/"}, "--origin is required"},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--nope", "http://localhost:8000/"}, "unknown flag: --nope"},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test"}, "the URL to check is required"},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--expect", "yes", "http://localhost:8000/"}, `--expect "yes"`},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--header", ":x", "http://localhost:8000/"}, `--header ":x"`},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "http://localhost:9999/"}, "configured addresses: :8000, :8080"},
+		{[]string{"--config", "does-not-exist", "--origin", "http://a.test", "http://localhost:8000/"}, "reading config"},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--expect", "allowed", "http://localhost:9999/"}, "configured addresses"},
+	} {
+		status, _, err := runCheckArgs(t, tc.args...)
+		if status != 2 || err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("check %q: status %d, err %v; want 2 with %q", tc.args, status, err, tc.want)
+		}
+	}
+	status, out, err := runCheckArgs(t, "--help")
+	if status != 0 || err != nil || out != "HELP" {
+		t.Errorf("--help: status %d, err %v, out %q", status, err, out)
+	}
+}
+
+func TestCheckCommandJSON(t *testing.T) {
+	status, out, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
+		"--method", "PUT", "--header", "X-Secret:1", "--json", "http://localhost:8000/api/hello")
+	if status != 1 {
+		t.Fatalf("status %d, want 1", status)
+	}
+	var got struct {
+		Verdict     string `json:"verdict"`
+		Preflighted bool   `json:"preflighted"`
+		Reason      struct {
+			Kind, Class, Message, Console string
+			Preflight                     bool
+		} `json:"reason"`
+		Exchanges []struct {
+			Kind            string                         `json:"kind"`
+			Status          int                            `json:"status"`
+			RequestHeaders  []struct{ Name, Value string } `json:"request_headers"`
+			ResponseHeaders []struct{ Name, Value string } `json:"response_headers"`
+		} `json:"exchanges"`
+		CORSDenials []struct {
+			Message string         `json:"message"`
+			Fields  map[string]any `json:"fields"`
+		} `json:"cors_denials"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Verdict != "blocked" || !got.Preflighted || got.Reason.Kind != "missing_allow_origin" || got.Reason.Class != "origin" || !got.Reason.Preflight {
+		t.Fatalf("verdict/reason: %+v", got)
+	}
+	if len(got.Exchanges) != 1 || got.Exchanges[0].Kind != "preflight" || got.Exchanges[0].Status != 403 {
+		t.Fatalf("exchanges: %+v", got.Exchanges)
+	}
+	if len(got.CORSDenials) != 1 || got.CORSDenials[0].Message != "preflight denied: header not allowed" || got.CORSDenials[0].Fields["header"] != "x-secret" {
+		t.Fatalf("denials: %+v", got.CORSDenials)
+	}
+	for _, key := range []string{"url", "origin", "method", "credentials", "server", "listen", "preflight_only"} {
+		if _, ok := raw[key]; !ok {
+			t.Errorf("JSON lacks %q", key)
+		}
+	}
+}
+
+// readmeRecipe returns the README's Caddyfile block that contains marker.
+func readmeRecipe(t *testing.T, marker string) string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, block := range strings.Split(string(readme), "```caddyfile\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if strings.Contains(block, marker) {
+			return block
+		}
+	}
+	t.Fatalf("README.md has no Caddyfile block with %q", marker)
+	return ""
+}
+
+// Each README recipe does what its text says, as a browser sees it.
+// Requests that would reach the recipe's upstream (nothing listens there)
+// are preflight-only where a preflight is what is asked; a simple request
+// gets the 502, whose CORS headers the cors handler still sets.
+func TestCheckCommandReadmeRecipes(t *testing.T) {
+	type call struct {
+		args   []string
+		expect string
+	}
+	for _, tc := range []struct {
+		marker string
+		calls  []call
+	}{
+		{"max_age 2h", []call{
+			{[]string{"--origin", "https://app.example.com", "--credentials", "--method", "DELETE", "--preflight-only", "https://api.example.com/x"}, "allowed"},
+			{[]string{"--origin", "https://app.example.com", "--credentials", "https://api.example.com/x"}, "allowed"},
+			{[]string{"--origin", "https://evil.example.com", "--method", "DELETE", "--preflight-only", "https://api.example.com/x"}, "blocked"},
+			{[]string{"--origin", "https://app.example.com", "http://api.example.com/x"}, "blocked"}, // the HTTP->HTTPS redirect carries no ACAO
+		}},
+		{"cors http://localhost:* http://127.0.0.1:*", []call{
+			{[]string{"--origin", "http://localhost:5173", "--method", "PUT", "--header", "Content-Type:application/json", "--preflight-only", "http://localhost:8000/x"}, "allowed"},
+			{[]string{"--origin", "http://127.0.0.1:3000", "--method", "PUT", "--preflight-only", "http://localhost:8000/x"}, "allowed"},
+			{[]string{"--origin", "http://example.com", "--method", "PUT", "--preflight-only", "http://localhost:8000/x"}, "blocked"},
+		}},
+		{"expose_headers *", []call{
+			{[]string{"--origin", "https://anyone.example", "--method", "PUT", "--header", "Content-Type:application/json", "--preflight-only", "https://api.example.com/x"}, "allowed"},
+			{[]string{"--origin", "https://anyone.example", "--credentials", "--method", "PUT", "--header", "Content-Type:application/json", "--preflight-only", "https://api.example.com/x"}, "blocked"},
+		}},
+		{"cors /public/*", []call{
+			{[]string{"--origin", "https://app.example.com", "--credentials", "--method", "PUT", "--preflight-only", "https://example.com/api/x"}, "allowed"},
+			{[]string{"--origin", "https://other.example", "--method", "PUT", "--preflight-only", "https://example.com/public/x"}, "allowed"},
+			{[]string{"--origin", "https://other.example", "--method", "PUT", "--preflight-only", "https://example.com/api/x"}, "blocked"},
+		}},
+		{"basic_auth", []call{
+			{[]string{"--origin", "https://app.example.com", "--credentials", "--header", "Authorization:Basic YWxpY2U6eA==", "--preflight-only", "https://api.example.com/x"}, "allowed"},
+			{[]string{"--origin", "https://app.example.com", "https://api.example.com/x"}, "allowed"}, // basic_auth's 401, readable
+		}},
+	} {
+		file := writeCaddyfile(t, readmeRecipe(t, tc.marker))
+		for _, c := range tc.calls {
+			args := append([]string{"--config", file, "--adapter", "caddyfile", "--expect", c.expect}, c.args...)
+			status, out, err := runCheckArgs(t, args...)
+			if status != 0 {
+				t.Errorf("recipe %q, check %q: status %d (%v)\n%s", tc.marker, c.args, status, err, out)
+			}
+		}
+	}
+}
+
+// A header snippet that duplicates a backend's ACAO is diagnosed.
+func TestCheckCommandHeaderSnippet(t *testing.T) {
+	file := writeCaddyfile(t, `{
+	admin off
+}
+http://localhost:8000 {
+	header Access-Control-Allow-Origin "http://localhost:8080"
+	header +Access-Control-Allow-Origin "*"
+	respond "ok"
+}
+`)
+	status, out, _ := runCheckArgs(t, "--config", file, "--origin", "http://localhost:8080", "http://localhost:8000/")
+	if status != 1 || !strings.Contains(out, "Chromium: Access to fetch at 'http://localhost:8000/' from origin 'http://localhost:8080' has been blocked by CORS policy: The 'Access-Control-Allow-Origin' header contains multiple values 'http://localhost:8080, *', but only one is allowed.") ||
+		!strings.Contains(out, "problem: the actual response carries Access-Control-Allow-Origin 2 times") ||
+		!strings.Contains(out, "note: this config has no cors handler") {
+		t.Fatalf("status %d:\n%s", status, out)
+	}
+}
+
+// The README's transcript is what the command prints.
+func TestCheckCommandReadmeTranscript(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```text\n$ go run ./cmd/caddy cors check --config Caddyfile.example --origin http://localhost:8080 \\\n\t--method PUT --header X-Secret:1 http://localhost:8000/api/hello\n")
+	if !ok {
+		t.Fatal("README.md has no transcript of caddy cors check")
+	}
+	want, _, _ := strings.Cut(rest, "$ echo $?\n1\n```")
+	status, got, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
+		"--method", "PUT", "--header", "X-Secret:1", "http://localhost:8000/api/hello")
+	if status != 1 || got != want {
+		t.Fatalf("status %d, output:\n%s\nREADME shows:\n%s", status, got, want)
+	}
+}

@@ -1,0 +1,84 @@
+package check
+
+import (
+	"github.com/corsedge/caddy-cors/internal/fetch"
+)
+
+// Verdicts.
+const (
+	Allowed = "allowed"
+	Blocked = "blocked"
+)
+
+// Result is what a check found: the requests the browser would send, what
+// came back, and what the browser concludes.
+type Result struct {
+	URL         string `json:"url"`
+	Origin      string `json:"origin"`
+	Method      string `json:"method"`
+	Credentials bool   `json:"credentials"`
+	Server      string `json:"server,omitempty"` // the HTTP app's server that took the connection
+	Listen      string `json:"listen,omitempty"` // its listen address that matched
+
+	Preflighted   bool       `json:"preflighted"`    // the browser sends a preflight first
+	PreflightOnly bool       `json:"preflight_only"` // the actual request was not sent
+	Exchanges     []Exchange `json:"exchanges"`
+
+	Verdict string  `json:"verdict"`          // "allowed" or "blocked"
+	Reason  *Reason `json:"reason,omitempty"` // why blocked, as Chromium says it
+
+	// What a cors handler logged about this request: the origin, method
+	// or header it refused, naming the value. The line to act on.
+	CORSDenials []Denial `json:"cors_denials,omitempty"`
+	// Problems seen in the responses or the config, with how to fix them.
+	Diagnoses []string `json:"diagnoses,omitempty"`
+	// Things the check did that a user should know (dropped headers,
+	// config warnings, caveats).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Exchange is one request the browser sends and the response it gets.
+type Exchange struct {
+	Kind            string       `json:"kind"` // "preflight" or "actual"
+	Method          string       `json:"method"`
+	URL             string       `json:"url"`
+	RequestHeaders  []HeaderLine `json:"request_headers"`
+	Status          int          `json:"status"`
+	ResponseHeaders []HeaderLine `json:"response_headers"` // the CORS-relevant ones: Access-Control-*, Vary, Location
+	CORSDenials     []Denial     `json:"cors_denials,omitempty"`
+	// What the cors handlers that ran decided, as their metrics counted it
+	// ("preflights/allowed", "requests/not_allowed", ...); empty when no
+	// cors handler saw the request.
+	CORSHandled []string `json:"cors_handled,omitempty"`
+}
+
+// HeaderLine is one header field line.
+type HeaderLine struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Reason is a browser's refusal.
+type Reason struct {
+	Kind      string `json:"kind"`      // fetch.Kind's name, e.g. "header_not_allowed"
+	Class     string `json:"class"`     // origin, credentials, status, redirect, method or header
+	Preflight bool   `json:"preflight"` // the preflight failed, so the actual request was never sent
+	Message   string `json:"message"`   // Chromium's words after "blocked by CORS policy: "
+	Console   string `json:"console"`   // Chromium's whole console line
+
+	failure *fetch.Failure
+}
+
+// Failure is the browser-side failure behind the reason.
+func (r *Reason) Failure() *fetch.Failure { return r.failure }
+
+func newReason(f *fetch.Failure, url, redirectedFrom, origin string) *Reason {
+	return &Reason{
+		Kind:      f.Kind.String(),
+		Class:     f.Kind.Class(),
+		Preflight: f.Preflight,
+		Message:   f.Message(),
+		Console:   f.Console(url, redirectedFrom, origin),
+		failure:   f,
+	}
+}
