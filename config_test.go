@@ -18,7 +18,7 @@ var configErrorCases = []struct {
 	want string
 }{
 	{"no origins", Handler{},
-		`no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp, or use allow_all for a public API`},
+		`no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp or a permission endpoint, or use allow_all for a public API`},
 	{"origin with path", Handler{Origins: []string{"https://a.com/api"}},
 		`origin "https://a.com/api": must not have a path; did you mean "https://a.com"?`},
 	{"origin with trailing slash", Handler{Origins: []string{"https://a.com/"}},

@@ -21,7 +21,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	cw := newCORSWriter(w)
-	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, origins)
+	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, r, origins)
 	if len(origins) > 0 && cw.headers[slotACAO] == "" {
 		if c := h.logger.Check(zapcore.DebugLevel, "origin not allowed; response sent without CORS headers"); c != nil {
 			c.Write(zap.Strings("origin", origins), zap.String("method", r.Method), zap.String("uri", r.RequestURI))

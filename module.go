@@ -4,11 +4,14 @@
 package cors
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/corsedge/caddy-cors/permission"
 )
 
 func init() {
@@ -97,9 +100,19 @@ type Handler struct {
 	// still decided and set by this handler. Default: false.
 	PassthroughPreflight bool `json:"passthrough_preflight,omitempty"`
 
-	policy   *policy
-	problems error // every configuration problem found by Provision, reported by Validate
-	logger   *zap.Logger
+	// A module that decides the origins that origins and origin_regexp do
+	// not allow, such as your own service ("module": "http", see
+	// http.handlers.cors.permission.http). It is asked only about those,
+	// for preflights and actual requests alike, and works with
+	// credentials; it cannot be combined with allow_all. Alone, it is the
+	// whole policy. Security: it decides who can read your users' data.
+	// Default: none.
+	PermissionRaw json.RawMessage `json:"permission,omitempty" caddy:"namespace=http.handlers.cors.permission inline_key=module"`
+
+	permission permission.Checker
+	policy     *policy
+	problems   error // every configuration problem found by Provision, reported by Validate
+	logger     *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -114,8 +127,12 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // that every one of them is reported at once.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := h.loadPermission(ctx); err != nil {
+		return err
+	}
 	h.policy, h.problems = compile(h)
 	if h.policy != nil {
+		h.policy.permission = h.permission
 		for _, w := range h.policy.warnings {
 			h.logger.Warn(w)
 		}

@@ -1,0 +1,60 @@
+package origin
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCanonical(t *testing.T) {
+	cases := []struct {
+		o    string
+		want bool
+	}{
+		{"https://app.example.com", true},
+		{"http://localhost:8080", true},
+		{"http://127.0.0.1:9000", true},
+		{"http://[::1]:8080", true},
+		{"http://[::1]", true},
+		{"http://[0:0::1]", false},
+		{"http://[::1%25eth0]", false},
+		{"http://[::1", false},
+		{"http://[::g]", false},
+		{"https://app.example.com:8443", true},
+		{"http://app.example.com:80", false},
+		{"wss://a.example.com:443", false},
+		{"https://a..example.com", false},
+		{"https://", false},
+		{"https://xn--bcher-kva.example", true},
+		{"null", false},
+		{"", false},
+		{"https://App.example.com", false},     // browsers lower-case the host
+		{"HTTPS://app.example.com", false},     // and the scheme
+		{"https://app.example.com:443", false}, // and drop the default port
+		{"https://app.example.com/", false},
+		{"https://app.example.com/path", false},
+		{"https://app.example.com?x=1", false},
+		{"https://user@app.example.com", false},
+		{"https://*.example.com", false},
+		{"https://app.example.com:*", false},
+		{"https://bücher.example", false},
+		{"https://app.example.com\r\nX-Evil: 1", false},
+		{"https://app example.com", false},
+		{"https://app.example.com:0", false},
+		{"https://app.example.com:65536", false},
+		{"app.example.com", false},
+		{"https://" + strings.Repeat("a", MaxLength), false},
+	}
+	for _, tc := range cases {
+		if got := Canonical(tc.o); got != tc.want {
+			t.Errorf("Canonical(%q) = %v, want %v", tc.o, got, tc.want)
+		}
+	}
+}
+
+func TestCanonicalDoesNotAllocate(t *testing.T) {
+	for _, o := range []string{"https://app.example.com", "null", "https://App.example.com", "https://a.com/\r\n", "http://[::1]:8080", strings.Repeat("x", 1<<16)} {
+		if n := testing.AllocsPerRun(100, func() { Canonical(o) }); n != 0 {
+			t.Errorf("Canonical(%.40q) allocates %v times", o, n)
+		}
+	}
+}
