@@ -99,6 +99,7 @@ type HTTP struct {
 
 	cfg    config // the settings in force, defaults applied: the shared state's key
 	state  *state
+	left   bool // Cleanup ran
 	logger *zap.Logger
 	now    func() time.Time // the clock of TTLs and the error-log rate; tests replace it
 	errLog *errorLog
@@ -154,6 +155,9 @@ func (p *HTTP) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			if err != nil {
 				return d.Errf("%s %q: not a duration; use one like 30s or 5m", sub, arg)
 			}
+			if v < 0 {
+				return d.Errf("%s %s: must not be negative", sub, v)
+			}
 			*dur = caddy.Duration(v)
 			continue
 		}
@@ -161,6 +165,9 @@ func (p *HTTP) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			v, err := strconv.Atoi(arg)
 			if err != nil {
 				return d.Errf("%s %q: not a whole number", sub, arg)
+			}
+			if v < 1 {
+				return d.Errf("%s %d: must be at least 1", sub, v)
 			}
 			*n = v
 			continue
@@ -307,10 +314,10 @@ func orDefault[T comparable](v, def T) T {
 // Cleanup leaves the shared state; the last module to leave it (a reload
 // that changed the configuration, or shutdown) stops its lookups.
 func (p *HTTP) Cleanup() error {
-	if p.state == nil {
+	if p.state == nil || p.left {
 		return nil
 	}
-	p.state = nil
+	p.left = true // lookups in flight keep the state they started with
 	_, err := states.Delete(p.cfg)
 	return err
 }

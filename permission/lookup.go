@@ -89,51 +89,63 @@ func (s *state) Destruct() error {
 	return nil
 }
 
-// decide answers a pair that is not cached: it joins the lookup in flight
-// for the pair or runs one itself.
+// decide answers a pair that is not cached. It joins the lookup in
+// flight for the pair, or starts one, and waits for its answer at most
+// timeout: a request is decided within timeout whatever the endpoint
+// does. The lookup belongs to the shared state, not to the request: it
+// goes on when its requests give up (a client leaving, their time
+// running out), so that its answer is cached for the next ones and its
+// slot stays taken until the endpoint has answered.
 func (p *HTTP) decide(ctx context.Context, key uint64, origin, host string) bool {
 	s := p.state
+	timer := time.NewTimer(s.cfg.timeout)
+	defer timer.Stop()
 	k := pair{origin, host}
 	s.mu.Lock()
-	if f := s.flights[k]; f != nil {
-		s.mu.Unlock()
-		// The lookup started before this request and ends within its
-		// own timeout, so this wait is bounded by ours too.
-		select {
-		case <-f.done:
-			return f.result == resultAllowed
-		case <-ctx.Done():
-			return false
+	f := s.flights[k]
+	if f == nil {
+		// A lookup that ended after our cache miss stored its answer
+		// before leaving the map: look again before asking twice.
+		if r, ok := s.cache.get(key, origin, []byte(host), p.now().UnixNano()); ok {
+			s.mu.Unlock()
+			return r == resultAllowed
 		}
+		f = &flight{done: make(chan struct{})}
+		s.flights[k] = f
+		go p.lookup(s, f, k, key)
 	}
-	// A lookup that ended after our cache miss stored its answer before
-	// leaving the map: look again before asking the endpoint twice.
-	if r, ok := s.cache.get(key, origin, []byte(host), p.now().UnixNano()); ok {
-		s.mu.Unlock()
-		return r == resultAllowed
-	}
-	f := &flight{done: make(chan struct{})}
-	s.flights[k] = f
 	s.mu.Unlock()
 
-	f.result = p.lookupAndStore(key, origin, host)
+	select {
+	case <-f.done:
+		if f.result != resultShed {
+			return f.result == resultAllowed
+		}
+	case <-timer.C:
+	case <-ctx.Done():
+		return false // the client is gone; nobody reads the answer
+	}
+	metrics.shed.Inc()
+	if c := p.logger.Check(zapcore.DebugLevel, "permission denied: no answer within the timeout (shed, not cached)"); c != nil {
+		c.Write(zap.String("origin", origin), zap.String("host", host), zap.Duration("timeout", s.cfg.timeout), zap.Int("max_concurrent", s.cfg.maxConcurrent))
+	}
+	return false
+}
 
+// lookup runs the lookup of flight f: it waits for a slot at most
+// timeout (else the lookup is shed, nothing cached), asks the endpoint
+// with a timeout of its own, caches the answer and releases the flight.
+func (p *HTTP) lookup(s *state, f *flight, k pair, key uint64) {
+	f.result = p.lookupAndStore(s, key, k.origin, k.host)
 	s.mu.Lock()
 	delete(s.flights, k)
 	s.mu.Unlock()
 	close(f.done)
-	return f.result == resultAllowed
 }
 
-// lookupAndStore waits for a slot, asks the endpoint and caches the
-// answer, all within the timeout. The lookup belongs to the shared state,
-// not to the request: the client leaving does not cancel it for the
-// others waiting.
-func (p *HTTP) lookupAndStore(key uint64, origin, host string) result {
-	s := p.state
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.timeout)
+func (p *HTTP) lookupAndStore(s *state, key uint64, origin, host string) result {
+	wait, cancel := context.WithTimeout(s.ctx, s.cfg.timeout)
 	defer cancel()
-
 	select {
 	case s.slots <- struct{}{}:
 	default:
@@ -141,15 +153,13 @@ func (p *HTTP) lookupAndStore(key uint64, origin, host string) result {
 		select {
 		case s.slots <- struct{}{}:
 			metrics.waiting.Dec()
-		case <-ctx.Done():
+		case <-wait.Done():
 			metrics.waiting.Dec()
-			metrics.shed.Inc()
-			if c := p.logger.Check(zapcore.DebugLevel, "permission denied: no lookup slot free within the timeout (shed, not cached)"); c != nil {
-				c.Write(zap.String("origin", origin), zap.String("host", host), zap.Int("max_concurrent", s.cfg.maxConcurrent))
-			}
 			return resultShed
 		}
 	}
+	ctx, cancelFetch := context.WithTimeout(s.ctx, s.cfg.timeout)
+	defer cancelFetch()
 	s.inFlight.Add(1)
 	start := time.Now()
 	r, maxAge, err := s.fetch(ctx, origin, host)
@@ -164,7 +174,7 @@ func (p *HTTP) lookupAndStore(key uint64, origin, host string) result {
 		s.cache.put(key, origin, host, r, now.Add(ttl).UnixNano(), now.UnixNano())
 	}
 	if err != nil {
-		p.logError(now, origin, host, err)
+		p.logError(s, now, origin, host, err)
 	}
 	if c := p.logger.Check(zapcore.DebugLevel, "permission decided by the endpoint"); c != nil {
 		c.Write(zap.String("origin", origin), zap.String("host", host), zap.Stringer("result", r), zap.Duration("cached_for", ttl))
@@ -188,13 +198,13 @@ func (s *state) ttl(r result, maxAge time.Duration) time.Duration {
 
 // logError logs a failed lookup at error level, at most one line per
 // module per errorLogInterval, with the count of those held back.
-func (p *HTTP) logError(now time.Time, origin, host string, err error) {
+func (p *HTTP) logError(s *state, now time.Time, origin, host string, err error) {
 	ok, suppressed := p.errLog.admit(now)
 	if !ok {
 		return
 	}
 	p.logger.Error("permission endpoint failed; origin denied",
-		zap.String("endpoint", p.state.cfg.endpoint),
+		zap.String("endpoint", s.cfg.endpoint),
 		zap.String("origin", origin), zap.String("host", host),
 		zap.Error(err), zap.Int("suppressed", suppressed))
 }

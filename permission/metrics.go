@@ -46,7 +46,7 @@ func newMetrics() *permissionMetrics {
 		}),
 		shed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "lookups_shed_total",
-			Help: "Lookups given up for want of a slot within the timeout; the origin was denied and nothing cached.",
+			Help: "Requests denied because no answer came within the timeout (no free slot in time, or a slow endpoint); nothing was cached for them.",
 		}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: ns, Subsystem: sub, Name: "lookup_duration_seconds",
