@@ -43,7 +43,7 @@ func (h *Handler) loadPermission(ctx caddy.Context) error {
 	}
 	mod, err := ctx.LoadModule(h, "PermissionRaw")
 	if err != nil {
-		return fmt.Errorf("loading permission module: %v", err)
+		return fmt.Errorf("permission: %v", err)
 	}
 	checker, ok := mod.(permission.Checker)
 	if !ok {
