@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -290,5 +291,72 @@ func TestPermissionAllocations(t *testing.T) {
 	}
 	if n := e.lookups.Load(); n != 2 {
 		t.Errorf("%d lookups, want 2", n)
+	}
+}
+
+// The Caddyfile adapts to the JSON form of the permission field.
+func TestPermissionAdapt(t *testing.T) {
+	input := `:8885 {
+	cors /api/* https://app.example.com {
+		credentials
+		permission http {
+			endpoint http://localhost:8000/cors-allowed?site=shop
+			cache_ttl 10m
+			max_concurrent 8
+		}
+	}
+	respond "ok"
+}`
+	want := `
+{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":8885"
+					],
+					"routes": [
+						{
+							"match": [
+								{
+									"path": [
+										"/api/*"
+									]
+								}
+							],
+							"handle": [
+								{
+									"credentials": true,
+									"handler": "cors",
+									"origins": [
+										"https://app.example.com"
+									],
+									"permission": {
+										"cache_ttl": 600000000000,
+										"endpoint": "http://localhost:8000/cors-allowed?site=shop",
+										"max_concurrent": 8,
+										"module": "http"
+									}
+								}
+							]
+						},
+						{
+							"handle": [
+								{
+									"body": "ok",
+									"handler": "static_response"
+								}
+							]
+						}
+					]
+				}
+			}
+		}
+	}
+}
+`
+	if !caddytest.CompareAdapt(t, "Caddyfile", input, "caddyfile", strings.TrimSpace(want)) {
+		t.Error("adapted JSON differs (diff above)")
 	}
 }
