@@ -101,7 +101,7 @@ type HTTP struct {
 	state  *state
 	left   bool // Cleanup ran
 	logger *zap.Logger
-	now    func() time.Time // the clock of TTLs and the error-log rate; tests replace it
+	now    func() time.Time // the clock of TTLs and the error-log rate when a test sets it
 	errLog *errorLog
 }
 
@@ -208,9 +208,6 @@ type config struct {
 // and joins the state kept for this configuration (a new one if none).
 func (p *HTTP) Provision(ctx caddy.Context) error {
 	p.logger = ctx.Logger()
-	if p.now == nil {
-		p.now = time.Now
-	}
 	p.errLog = new(errorLog)
 	endpoint, err := caddy.NewReplacer().ReplaceOrErr(p.Endpoint, true, true)
 	if err != nil {
@@ -335,7 +332,7 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 	}
 	s := p.state
 	key := s.cache.hash(o, h)
-	if r, ok := s.cache.get(key, o, h, p.now().UnixNano()); ok {
+	if r, ok := s.cache.get(key, o, h, p.hitClock()); ok {
 		metrics.hits.Inc()
 		if c := p.logger.Check(zapcore.DebugLevel, "permission from the cache"); c != nil {
 			c.Write(zap.String("origin", o), zap.String("host", host), zap.Stringer("result", r))
@@ -350,6 +347,23 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 	}
 	metrics.misses.Inc()
 	return p.decide(ctx, key, o, string(h))
+}
+
+// hitClock is the time that cache hits compare expiry times with: the
+// state's coarse clock, or a test's.
+func (p *HTTP) hitClock() int64 {
+	if p.now != nil {
+		return p.now().UnixNano()
+	}
+	return p.state.coarseNow.Load()
+}
+
+// clock is the time of stored answers and error logs.
+func (p *HTTP) clock() time.Time {
+	if p.now != nil {
+		return p.now()
+	}
+	return time.Now()
 }
 
 // truncate bounds what a debug line quotes of an attacker's value.

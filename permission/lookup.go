@@ -43,6 +43,28 @@ type state struct {
 	flights map[pair]*flight
 
 	inFlight atomic.Int64 // lookups sent and not answered, for tests
+
+	// coarseNow is the clock of cache hits, in unix nanoseconds, set every
+	// clockTick: reading the system clock per request would cost more
+	// than the rest of a hit. Entries may so outlive their TTL by a tick.
+	coarseNow atomic.Int64
+}
+
+// clockTick is how often a state's coarse clock is set.
+const clockTick = 100 * time.Millisecond
+
+// tick keeps coarseNow current until the state is destroyed.
+func (s *state) tick() {
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			s.coarseNow.Store(now.UnixNano())
+		case <-s.ctx.Done():
+			return
+		}
+	}
 }
 
 type pair struct{ origin, host string }
@@ -64,7 +86,7 @@ func newState(cfg config) *state {
 	} else if !strings.HasSuffix(query, "?") {
 		query += "?"
 	}
-	return &state{
+	s := &state{
 		cfg:   cfg,
 		query: query,
 		client: &http.Client{
@@ -79,6 +101,9 @@ func newState(cfg config) *state {
 		cancel:  cancel,
 		flights: make(map[pair]*flight),
 	}
+	s.coarseNow.Store(time.Now().UnixNano())
+	go s.tick()
+	return s
 }
 
 // Destruct implements caddy.Destructor: the last module of this
@@ -106,7 +131,7 @@ func (p *HTTP) decide(ctx context.Context, key uint64, origin, host string) bool
 	if f == nil {
 		// A lookup that ended after our cache miss stored its answer
 		// before leaving the map: look again before asking twice.
-		if r, ok := s.cache.get(key, origin, []byte(host), p.now().UnixNano()); ok {
+		if r, ok := s.cache.get(key, origin, []byte(host), p.hitClock()); ok {
 			s.mu.Unlock()
 			return r == resultAllowed
 		}
@@ -169,7 +194,7 @@ func (p *HTTP) lookupAndStore(s *state, key uint64, origin, host string) result 
 	metrics.countLookup(r)
 
 	ttl := s.ttl(r, maxAge)
-	now := p.now()
+	now := p.clock()
 	if ttl > 0 {
 		s.cache.put(key, origin, host, r, now.Add(ttl).UnixNano(), now.UnixNano())
 	}

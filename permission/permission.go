@@ -60,30 +60,40 @@ func normalizeHost(h string, buf *[maxHostLen]byte) ([]byte, bool) {
 	}
 	label := 0
 	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
-		case c == '.':
+		c := hostChars[name[i]]
+		switch c {
+		case 0:
+			return nil, false
+		case '.':
 			// A trailing dot (the FQDN form) is a malformed Host here:
 			// it would be a second key for the same site.
 			if label == 0 || i == len(name)-1 {
 				return nil, false
 			}
 			label = 0
-			buf[i] = c
-			continue
 		default:
-			return nil, false
-		}
-		if label++; label > 63 {
-			return nil, false
+			if label++; label > 63 {
+				return nil, false
+			}
 		}
 		buf[i] = c
 	}
 	return buf[:len(name)], true
 }
+
+// hostChars maps the bytes of a host name to their lower case, and every
+// other byte to 0.
+var hostChars = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	t['-'], t['_'], t['.'] = '-', '_', '.'
+	return t
+}()
 
 // validPortSuffix accepts "" or ":" followed by 1 to 5 digits.
 func validPortSuffix(s string) bool {

@@ -1,0 +1,41 @@
+package permission
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// BenchmarkAllowedScale: a cached decision costs the same with 1 entry
+// in the cache and with 100,000.
+func BenchmarkAllowedScale(b *testing.B) {
+	for _, n := range []int{1, 100000} {
+		p := &HTTP{Endpoint: "http://127.0.0.1:1/unused", CacheSize: n}
+		p, _, _ = provisionHTTP(b, p, nil)
+		p.logger = zap.NewNop()
+		now := time.Now()
+		expires := now.Add(time.Hour).UnixNano()
+		var buf [maxHostLen]byte
+		var last string
+		for i := range n {
+			last = fmt.Sprintf("https://tenant%d.example.com", i)
+			h, _ := normalizeHost(apiHost, &buf)
+			p.state.cache.put(p.state.cache.hash(last, h), last, apiHost, resultAllowed, expires, now.UnixNano())
+		}
+		if got := p.state.cache.len(); got != n {
+			b.Fatalf("cache holds %d, want %d", got, n)
+		}
+		ctx := context.Background()
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !p.Allowed(ctx, last, apiHost) {
+					b.Fatal("denied")
+				}
+			}
+		})
+	}
+}
