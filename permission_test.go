@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -358,5 +359,30 @@ func TestPermissionAdapt(t *testing.T) {
 `
 	if !caddytest.CompareAdapt(t, "Caddyfile", input, "caddyfile", strings.TrimSpace(want)) {
 		t.Error("adapted JSON differs (diff above)")
+	}
+}
+
+// The permission JSON example in README.md loads and provisions as it is.
+func TestReadmePermissionJSON(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Origins your own service decides")
+	if !ok {
+		t.Fatal("README.md has no permission section")
+	}
+	_, block, ok := strings.Cut(section, "```json\n")
+	if !ok {
+		t.Fatal("the permission section has no ```json block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var h Handler
+	if err := json.Unmarshal([]byte(block), &h); err != nil {
+		t.Fatalf("README's JSON does not decode: %v", err)
+	}
+	p, _ := provisionWithPermission(t, h)
+	if p.permission == nil {
+		t.Fatal("no permission module loaded")
 	}
 }
