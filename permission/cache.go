@@ -70,15 +70,32 @@ func newCache(size int) *cache {
 
 // hash is the key of the pair. The seed is random per cache, so an
 // attacker cannot aim for collisions; one would only cost a lookup.
-func (c *cache) hash(origin string, host []byte) uint64 {
+// hashBytes gives the same key for the same bytes.
+func (c *cache) hash(origin, host string) uint64 {
+	return maphash.String(c.seed, origin) ^ bits.RotateLeft64(maphash.String(c.seed, host), 31)
+}
+
+func (c *cache) hashBytes(origin string, host []byte) uint64 {
 	return maphash.String(c.seed, origin) ^ bits.RotateLeft64(maphash.Bytes(c.seed, host), 31)
 }
 
-// get returns the live decision for the pair, if any.
-func (c *cache) get(h uint64, origin string, host []byte, now int64) (result, bool) {
+// get returns the live decision for the pair, if any; getBytes is get
+// for a host in a buffer.
+func (c *cache) get(h uint64, origin, host string, now int64) (result, bool) {
 	c.mu.RLock()
 	e := c.entries[h]
-	if e == nil || now >= e.expires || e.origin != origin || e.host != string(host) {
+	return c.hit(e, e != nil && now < e.expires && e.origin == origin && e.host == host)
+}
+
+func (c *cache) getBytes(h uint64, origin string, host []byte, now int64) (result, bool) {
+	c.mu.RLock()
+	e := c.entries[h]
+	return c.hit(e, e != nil && now < e.expires && e.origin == origin && e.host == string(host))
+}
+
+// hit ends a get that holds the read lock.
+func (c *cache) hit(e *entry, ok bool) (result, bool) {
+	if !ok {
 		c.mu.RUnlock()
 		return 0, false
 	}

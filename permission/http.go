@@ -322,8 +322,7 @@ func (p *HTTP) Cleanup() error {
 // Allowed implements Checker. A cached decision costs a hash, a read lock
 // and a map lookup, and does not allocate.
 func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
-	var buf [maxHostLen]byte
-	h, ok := normalizeHost(host, &buf)
+	name, upper, ok := splitHost(host)
 	if !ok || len(o) > origin.MaxLength {
 		if c := p.logger.Check(zapcore.DebugLevel, "permission denied without a lookup: malformed or over-long Host or Origin"); c != nil {
 			c.Write(zap.String("origin", truncate(o)), zap.String("host", truncate(host)))
@@ -331,8 +330,23 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 		return false
 	}
 	s := p.state
-	key := s.cache.hash(o, h)
-	if r, ok := s.cache.get(key, o, h, p.hitClock()); ok {
+	var key uint64
+	var r result
+	if upper {
+		// A Host in another case (browsers send lower case) is lowered
+		// on the stack; its key string is made only for a lookup.
+		var buf [maxHostLen]byte
+		b := lowerHost(name, &buf)
+		key = s.cache.hashBytes(o, b)
+		r, ok = s.cache.getBytes(key, o, b, p.hitClock())
+		if !ok {
+			name = string(b)
+		}
+	} else {
+		key = s.cache.hash(o, name)
+		r, ok = s.cache.get(key, o, name, p.hitClock())
+	}
+	if ok {
 		metrics.hits.Inc()
 		if c := p.logger.Check(zapcore.DebugLevel, "permission from the cache"); c != nil {
 			c.Write(zap.String("origin", o), zap.String("host", host), zap.Stringer("result", r))
@@ -346,7 +360,7 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 		return false
 	}
 	metrics.misses.Inc()
-	return p.decide(ctx, key, o, string(h))
+	return p.decide(ctx, key, o, name)
 }
 
 // hitClock is the time that cache hits compare expiry times with: the

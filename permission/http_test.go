@@ -229,16 +229,20 @@ func TestHostNormalization(t *testing.T) {
 		{strings.Repeat("a.", 127) + "aa", ""},
 	}
 	for _, tc := range cases {
-		var buf [maxHostLen]byte
-		got, ok := normalizeHost(tc.host, &buf)
+		name, upper, ok := splitHost(tc.host)
 		if tc.want == "" {
 			if ok {
-				t.Errorf("normalizeHost(%q) = %q, want denied", tc.host, got)
+				t.Errorf("splitHost(%q) = %q, want denied", tc.host, name)
 			}
 			continue
 		}
-		if !ok || string(got) != tc.want {
-			t.Errorf("normalizeHost(%q) = %q, %v; want %q", tc.host, got, ok, tc.want)
+		got := name
+		if upper {
+			var buf [maxHostLen]byte
+			got = string(lowerHost(name, &buf))
+		}
+		if !ok || got != tc.want || upper != (name != tc.want) {
+			t.Errorf("splitHost(%q) = %q, upper %v, %v; want %q", tc.host, got, upper, ok, tc.want)
 		}
 	}
 }

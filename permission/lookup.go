@@ -131,7 +131,7 @@ func (p *HTTP) decide(ctx context.Context, key uint64, origin, host string) bool
 	if f == nil {
 		// A lookup that ended after our cache miss stored its answer
 		// before leaving the map: look again before asking twice.
-		if r, ok := s.cache.get(key, origin, []byte(host), p.hitClock()); ok {
+		if r, ok := s.cache.get(key, origin, host, p.hitClock()); ok {
 			s.mu.Unlock()
 			return r == resultAllowed
 		}

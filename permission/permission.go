@@ -26,59 +26,74 @@ type Checker interface {
 // is at most 253 bytes, a bracketed IPv6 literal much less.
 const maxHostLen = 253
 
-// normalizeHost makes the request Host h a cache key component: lower
-// case, port dropped. It writes into buf and returns the part used, or
-// false for a Host that is empty, over-long or not a host name, IPv4 or
-// bracketed IPv6 address (with an optional port): such a Host is denied
-// without a lookup, exactly like a malformed Origin.
-func normalizeHost(h string, buf *[maxHostLen]byte) ([]byte, bool) {
-	name := h
+// splitHost checks the request Host h and returns its host name without
+// the port, and whether that needs lower-casing to be a cache key (which
+// lowerHost does). ok is false for a Host that is empty, over-long or not
+// a host name, IPv4 or bracketed IPv6 address (with an optional port):
+// such a Host is denied without a lookup, exactly like a malformed
+// Origin. It does not copy: a Host as browsers send it is its own key.
+func splitHost(h string) (name string, upper, ok bool) {
 	if len(h) > 0 && h[0] == '[' {
 		end := strings.IndexByte(h, ']')
-		if end < 0 {
-			return nil, false
+		if end < 0 || !validPortSuffix(h[end+1:]) {
+			return "", false, false
 		}
 		name = h[:end+1]
-		if !validPortSuffix(h[end+1:]) {
-			return nil, false
-		}
 		if len(name) > maxHostLen || !validIPv6Literal(name) {
-			return nil, false
+			return "", false, false
 		}
-		n := copy(buf[:], name)
-		lowerASCII(buf[:n])
-		return buf[:n], true
+		for i := 1; i < len(name)-1; i++ {
+			if 'A' <= name[i] && name[i] <= 'F' {
+				upper = true
+			}
+		}
+		return name, upper, true
 	}
+	name = h
 	if i := strings.IndexByte(h, ':'); i >= 0 {
 		name = h[:i]
 		if !validPortSuffix(h[i:]) {
-			return nil, false
+			return "", false, false
 		}
 	}
 	if len(name) == 0 || len(name) > maxHostLen {
-		return nil, false
+		return "", false, false
 	}
 	label := 0
 	for i := 0; i < len(name); i++ {
-		c := hostChars[name[i]]
-		switch c {
+		c := name[i]
+		switch hostChars[c] {
 		case 0:
-			return nil, false
+			return "", false, false
 		case '.':
 			// A trailing dot (the FQDN form) is a malformed Host here:
 			// it would be a second key for the same site.
 			if label == 0 || i == len(name)-1 {
-				return nil, false
+				return "", false, false
 			}
 			label = 0
+			continue
+		case c:
 		default:
-			if label++; label > 63 {
-				return nil, false
-			}
+			upper = true
+		}
+		if label++; label > 63 {
+			return "", false, false
+		}
+	}
+	return name, upper, true
+}
+
+// lowerHost lower-cases a name that splitHost accepted into buf.
+func lowerHost(name string, buf *[maxHostLen]byte) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
 		}
 		buf[i] = c
 	}
-	return buf[:len(name)], true
+	return buf[:len(name)]
 }
 
 // hostChars maps the bytes of a host name to their lower case, and every
@@ -124,12 +139,4 @@ func validIPv6Literal(s string) bool {
 		}
 	}
 	return true
-}
-
-func lowerASCII(b []byte) {
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
 }
