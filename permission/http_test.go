@@ -321,3 +321,37 @@ func TestEndpointUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHostKeyIsSafe: a Host that splitHost accepts gives a key of at most
+// 253 bytes of lower-case host characters, the same for any case of it.
+func FuzzHostKeyIsSafe(f *testing.F) {
+	for _, s := range []string{"api.example.com", "API.example.com:8443", "[::1]:80", "a..b", "a b", "x:y:z", "[FE80::1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		name, upper, ok := splitHost(h)
+		if !ok {
+			return
+		}
+		var buf [maxHostLen]byte
+		key := name
+		if upper {
+			key = string(lowerHost(name, &buf))
+		}
+		if len(key) == 0 || len(key) > maxHostLen {
+			t.Fatalf("splitHost(%q): key of %d bytes", h, len(key))
+		}
+		for i := 0; i < len(key); i++ {
+			if c := key[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-_.:[]", c) >= 0) {
+				t.Fatalf("splitHost(%q): key %q has byte %q", h, key, c)
+			}
+		}
+		upperName, _, ok2 := splitHost(strings.ToUpper(h))
+		if !ok2 {
+			t.Fatalf("splitHost(%q) accepted but not its upper case", h)
+		}
+		if got := string(lowerHost(upperName, &buf)); got != key {
+			t.Fatalf("splitHost(%q) key %q, its upper case %q", h, key, got)
+		}
+	})
+}

@@ -20,6 +20,7 @@ func TestCanonical(t *testing.T) {
 		{"http://[::1", false},
 		{"http://[::g]", false},
 		{"https://app.example.com:8443", true},
+		{"https://my_site.example.com", true}, // browsers send '_' in hosts
 		{"http://app.example.com:80", false},
 		{"wss://a.example.com:443", false},
 		{"https://a..example.com", false},
@@ -57,4 +58,32 @@ func TestCanonicalDoesNotAllocate(t *testing.T) {
 			t.Errorf("Canonical(%.40q) allocates %v times", o, n)
 		}
 	}
+}
+
+// FuzzCanonicalIsWhatParseSerializes: an Origin that Canonical accepts is
+// one that Parse reads back to itself (or one with a '_' in its host,
+// which browsers send and Parse's IDNA check refuses), and holds only
+// characters that are safe in a URL query once escaped, never a control
+// character.
+func FuzzCanonicalIsWhatParseSerializes(f *testing.F) {
+	for _, s := range []string{"https://app.example.com", "http://[::1]:8080", "null", "https://a.com:443", "https://A.com", "https://a.com/\r\n", "web+app://x.y:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, o string) {
+		if !Canonical(o) {
+			return
+		}
+		p, err := Parse(o)
+		if err != nil && strings.Contains(o, "_") {
+			return
+		}
+		if err != nil || p.String() != o || p.Null || p.Subdomains || p.AnyPort() {
+			t.Fatalf("Canonical(%q) but Parse gives %+v, %v", o, p, err)
+		}
+		for i := 0; i < len(o); i++ {
+			if c := o[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("+-._:/[]", c) >= 0) {
+				t.Fatalf("Canonical(%q) with byte %q", o, c)
+			}
+		}
+	})
 }
