@@ -124,3 +124,37 @@ func TestPermissionIntegration(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint that is down when Caddy starts: the config loads, and
+// origins it would decide are denied (static ones still work).
+func TestPermissionEndpointDownAtStart(t *testing.T) {
+	backend := backendWithOwnCORS(t)
+	tester := caddytest.NewTester(t)
+	tester.InitServer(permissionCaddyfile("http://"+deadAddress(t)+"/allowed", backend.Listener.Addr().String(), "down"), "caddyfile")
+	for _, tc := range []struct {
+		name, method, origin string
+		status               int
+		want                 http.Header
+	}{
+		{"preflight denied", "OPTIONS", tenantOrigin, 403, http.Header{}},
+		{"actual request without CORS headers", "GET", tenantOrigin, 200, http.Header{"Vary": {"Accept-Encoding", "Origin"}}},
+		{"a static origin still allowed", "GET", "https://static.example.com", 200, http.Header{hdrACAO: {"https://static.example.com"}, hdrACAC: {"true"}, "Vary": {"Accept-Encoding", "Origin"}}},
+	} {
+		req, _ := http.NewRequest(tc.method, permissionSite+"/api/data", nil)
+		req.Header.Set("Origin", tc.origin)
+		if tc.method == "OPTIONS" {
+			req.Header.Set(hdrACRM, "PUT")
+		}
+		res, err := tester.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, res.StatusCode, tc.status)
+		}
+		if got := corsPart(res.Header); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: CORS headers:\n got %v\nwant %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -68,7 +68,7 @@ func TestWaiterCanceled(t *testing.T) {
 	}
 }
 
-// A flood of distinct random origins from concurrent clients: the
+// A flood of distinct random origins and Hosts from concurrent clients: the
 // endpoint never sees more than max_concurrent lookups at once, the cache
 // never holds more than cache_size entries, every request is answered
 // within timeout plus a margin, and goroutines return to their baseline.
@@ -105,9 +105,13 @@ func TestFlood(t *testing.T) {
 				if i > origins {
 					return
 				}
-				o := fmt.Sprintf("https://r%d-%x.example.com", i, rand.Uint64())
+				// Random origins, and for every other request a random Host.
+				o, host := fmt.Sprintf("https://r%d-%x.example.com", i, rand.Uint64()), apiHost
+				if i%2 == 0 {
+					o, host = appOrigin, fmt.Sprintf("t%d-%x.example.com", i, rand.Uint64())
+				}
 				start := time.Now()
-				p.Allowed(context.Background(), o, apiHost)
+				p.Allowed(context.Background(), o, host)
 				d := time.Since(start)
 				for {
 					s := slowest.Load()
