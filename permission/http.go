@@ -319,22 +319,36 @@ func (p *HTTP) Cleanup() error {
 	return err
 }
 
-// Allowed implements Checker. A cached decision costs a hash, a read lock
-// and a map lookup, and does not allocate.
+// Allowed implements Checker. A cached decision costs two hashes, a read
+// lock and a map lookup, and does not allocate.
 func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
-	name, upper, ok := splitHost(host)
-	if !ok || len(o) > origin.MaxLength {
-		if c := p.logger.Check(zapcore.DebugLevel, "permission denied without a lookup: malformed or over-long Host or Origin"); c != nil {
-			c.Write(zap.String("origin", truncate(o)), zap.String("host", truncate(host)))
+	if len(o) > origin.MaxLength || len(host) > maxHostLen+len(":65535") {
+		return p.deniedMalformed(o, host)
+	}
+	// A Host as browsers send it (lower case) is, without its port, the
+	// key it was cached under, and every cached key was checked before
+	// it was stored: a hit needs no other check of the Host or Origin.
+	if name, ok := portless(host); ok {
+		key := p.state.cache.hash(o, name)
+		if r, ok := p.state.cache.get(key, o, name, p.hitClock()); ok {
+			return p.cached(o, host, r)
 		}
-		return false
+	}
+	return p.allowedSlow(ctx, o, host)
+}
+
+// allowedSlow checks what a hit on the fast path did not need to: the
+// Host in full (lower-casing another case on the stack), then, on a miss,
+// the Origin, before asking the endpoint.
+func (p *HTTP) allowedSlow(ctx context.Context, o, host string) bool {
+	name, upper, ok := splitHost(host)
+	if !ok {
+		return p.deniedMalformed(o, host)
 	}
 	s := p.state
 	var key uint64
 	var r result
 	if upper {
-		// A Host in another case (browsers send lower case) is lowered
-		// on the stack; its key string is made only for a lookup.
 		var buf [maxHostLen]byte
 		b := lowerHost(name, &buf)
 		key = s.cache.hashBytes(o, b)
@@ -347,11 +361,7 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 		r, ok = s.cache.get(key, o, name, p.hitClock())
 	}
 	if ok {
-		metrics.hits.Inc()
-		if c := p.logger.Check(zapcore.DebugLevel, "permission from the cache"); c != nil {
-			c.Write(zap.String("origin", o), zap.String("host", host), zap.Stringer("result", r))
-		}
-		return r == resultAllowed
+		return p.cached(o, host, r)
 	}
 	if !origin.Canonical(o) {
 		if c := p.logger.Check(zapcore.DebugLevel, "permission denied without a lookup: not a well-formed origin"); c != nil {
@@ -361,6 +371,22 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 	}
 	metrics.misses.Inc()
 	return p.decide(ctx, key, o, name)
+}
+
+// cached returns a decision found in the cache.
+func (p *HTTP) cached(o, host string, r result) bool {
+	metrics.hits.Inc()
+	if c := p.logger.Check(zapcore.DebugLevel, "permission from the cache"); c != nil {
+		c.Write(zap.String("origin", o), zap.String("host", host), zap.Stringer("result", r))
+	}
+	return r == resultAllowed
+}
+
+func (p *HTTP) deniedMalformed(o, host string) bool {
+	if c := p.logger.Check(zapcore.DebugLevel, "permission denied without a lookup: malformed or over-long Host or Origin"); c != nil {
+		c.Write(zap.String("origin", truncate(o)), zap.String("host", truncate(host)))
+	}
+	return false
 }
 
 // hitClock is the time that cache hits compare expiry times with: the

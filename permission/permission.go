@@ -62,10 +62,9 @@ func splitHost(h string) (name string, upper, ok bool) {
 	label := 0
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		switch hostChars[c] {
-		case 0:
-			return "", false, false
-		case '.':
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-':
+		case c == '.':
 			// A trailing dot (the FQDN form) is a malformed Host here:
 			// it would be a second key for the same site.
 			if label == 0 || i == len(name)-1 {
@@ -73,15 +72,30 @@ func splitHost(h string) (name string, upper, ok bool) {
 			}
 			label = 0
 			continue
-		case c:
-		default:
+		case 'A' <= c && c <= 'Z':
 			upper = true
+		case c != '_':
+			return "", false, false
 		}
 		if label++; label > 63 {
 			return "", false, false
 		}
 	}
 	return name, upper, true
+}
+
+// portless is the fast path's split of a Host that is not an IPv6
+// literal: the name before a well-formed port. The name is not checked:
+// it is only compared with cached keys, which were.
+func portless(h string) (string, bool) {
+	if len(h) == 0 || h[0] == '[' {
+		return "", false
+	}
+	i := strings.IndexByte(h, ':')
+	if i < 0 {
+		return h, true
+	}
+	return h[:i], i > 0 && validPortSuffix(h[i:])
 }
 
 // lowerHost lower-cases a name that splitHost accepted into buf.
@@ -95,20 +109,6 @@ func lowerHost(name string, buf *[maxHostLen]byte) []byte {
 	}
 	return buf[:len(name)]
 }
-
-// hostChars maps the bytes of a host name to their lower case, and every
-// other byte to 0.
-var hostChars = func() (t [256]byte) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = byte(c)
-		t[c-'a'+'A'] = byte(c)
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c)
-	}
-	t['-'], t['_'], t['.'] = '-', '_', '.'
-	return t
-}()
 
 // validPortSuffix accepts "" or ":" followed by 1 to 5 digits.
 func validPortSuffix(s string) bool {
