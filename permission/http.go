@@ -68,8 +68,8 @@ type HTTP struct {
 	Endpoint string `json:"endpoint,omitempty"`
 
 	// How long an allowed answer is cached. A "Cache-Control: max-age=N"
-	// on the answer takes precedence (at most 24h; max-age=0 or no-store:
-	// not cached). Default: 5m.
+	// on the answer takes precedence (at most 24h; max-age=0, no-store or
+	// no-cache: not cached). TTLs are kept to within 0.1 s. Default: 5m.
 	CacheTTL caddy.Duration `json:"cache_ttl,omitempty"`
 
 	// How long a denied (4xx) answer is cached. Cache-Control max-age on
