@@ -36,7 +36,7 @@ type Handler struct {
 	// "https://example.com"); ":*" matches any port, the default included.
 	// "null" matches the opaque origin of sandboxed iframes and local files.
 	// A lone "*" is the same as allow_all. There is no default: at least one
-	// of origins, origin_regexp and allow_all is required.
+	// of origins, origin_regexp, permission and allow_all is required.
 	Origins []string `json:"origins,omitempty"`
 
 	// Regular expressions (Go RE2 syntax) for allowed origins. Each is
