@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		private_network  [true|false]
 //		preflight_status <code>
 //		passthrough_preflight
+//		permission       http <endpoint> | http { ... }
 //	}
 //
 // Origins on the directive line are the same as origins in the block, and
@@ -112,6 +113,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.Errf("max_age %q: not a duration; use a number of seconds or a duration like 2h or 90s", arg)
 			}
 			h.MaxAge = &dur
+		case "permission":
+			if err := h.unmarshalPermission(d); err != nil {
+				return err
+			}
 		case "preflight_status":
 			if !d.NextArg() {
 				return d.ArgErr()

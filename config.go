@@ -90,9 +90,10 @@ func (p *policy) compileOrigins(h *Handler) []error {
 	if allowAll && h.Credentials {
 		errs = append(errs, errors.New("allow_all (or origin \"*\") with credentials: any site could read your users' authenticated responses; list the trusted origins instead, or turn credentials off"))
 	}
-	if !allowAll && len(h.Origins) == 0 && len(h.OriginRegexp) == 0 {
-		errs = append(errs, errors.New("no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp, or use allow_all for a public API"))
+	if !allowAll && len(h.Origins) == 0 && len(h.OriginRegexp) == 0 && !h.hasPermission() {
+		errs = append(errs, errors.New("no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp or a permission endpoint, or use allow_all for a public API"))
 	}
+	errs = append(errs, checkPermission(h, allowAll)...)
 	p.allowAll = allowAll
 	p.origins = origin.NewSet(patterns, re)
 	return errs

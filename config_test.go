@@ -18,7 +18,7 @@ var configErrorCases = []struct {
 	want string
 }{
 	{"no origins", Handler{},
-		`no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp, or use allow_all for a public API`},
+		`no origins: list the allowed origins (e.g. origins https://app.example.com), add an origin_regexp or a permission endpoint, or use allow_all for a public API`},
 	{"origin with path", Handler{Origins: []string{"https://a.com/api"}},
 		`origin "https://a.com/api": must not have a path; did you mean "https://a.com"?`},
 	{"origin with trailing slash", Handler{Origins: []string{"https://a.com/"}},
@@ -206,8 +206,22 @@ func TestReadmeJSONExample(t *testing.T) {
 		t.Fatal("README.md has no ```json block")
 	}
 	block, _, _ = strings.Cut(block, "```")
-	// Caddy takes the module's name out ("handler") and decodes the rest
-	// strictly.
+	h := decodeHandlerJSON(t, block)
+	if err := h.Provision(caddy.Context{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Validate(); err != nil {
+		t.Fatalf("README's JSON does not validate: %v", err)
+	}
+	if h.MaxAge == nil || time.Duration(*h.MaxAge) != 10*time.Minute || !h.policy.origins.Contains("http://localhost:5173") {
+		t.Errorf("README's JSON read as %+v", h)
+	}
+}
+
+// decodeHandlerJSON decodes a handler's JSON as Caddy does: the module's
+// name ("handler") is taken out and the rest is decoded strictly.
+func decodeHandlerJSON(t *testing.T, block string) Handler {
+	t.Helper()
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(block), &fields); err != nil {
 		t.Fatalf("README's JSON does not decode: %v", err)
@@ -221,13 +235,5 @@ func TestReadmeJSONExample(t *testing.T) {
 	if err := caddy.StrictUnmarshalJSON(rest, &h); err != nil {
 		t.Fatalf("README's JSON does not decode: %v", err)
 	}
-	if err := h.Provision(caddy.Context{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Validate(); err != nil {
-		t.Fatalf("README's JSON does not validate: %v", err)
-	}
-	if h.MaxAge == nil || time.Duration(*h.MaxAge) != 10*time.Minute || !h.policy.origins.Contains("http://localhost:5173") {
-		t.Errorf("README's JSON read as %+v", h)
-	}
+	return h
 }

@@ -21,7 +21,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	cw := newCORSWriter(w)
-	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, origins)
+	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, r, origins)
 	switch {
 	case len(origins) == 0:
 		h.metrics.noOrigin.Inc()

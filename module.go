@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
+
+	"github.com/corsedge/caddy-cors/permission"
 )
 
 func init() {
@@ -38,8 +40,8 @@ type Handler struct {
 	// "null" matches the opaque origin of sandboxed iframes and local files;
 	// "file://" matches exactly that value, which some browsers (Chrome on
 	// Android, WebViews) send for local files. Neither is allowed with
-	// credentials. A lone "*" is the same as allow_all. There is no default: at least one
-	// of origins, origin_regexp and allow_all is required.
+	// credentials. A lone "*" is the same as allow_all. There is no default: at least
+	// one of origins, origin_regexp, permission and allow_all is required.
 	Origins []string `json:"origins,omitempty"`
 
 	// Regular expressions (Go RE2 syntax) for allowed origins. Each is
@@ -113,10 +115,20 @@ type Handler struct {
 	// still decided and set by this handler. Default: false.
 	PassthroughPreflight bool `json:"passthrough_preflight,omitempty"`
 
-	policy   *policy
-	problems error // every configuration problem found by Provision, reported by Validate
-	logger   *zap.Logger
-	metrics  handlerMetrics
+	// A module that decides the origins that origins and origin_regexp do
+	// not allow, such as your own service ("module": "http", see
+	// http.handlers.cors.permission.http). It is asked only about those,
+	// for preflights and actual requests alike, and works with
+	// credentials; it cannot be combined with allow_all. Alone, it is the
+	// whole policy. Security: it decides who can read your users' data.
+	// Default: none.
+	PermissionRaw json.RawMessage `json:"permission,omitempty" caddy:"namespace=http.handlers.cors.permission inline_key=module"`
+
+	permission permission.Checker
+	policy     *policy
+	problems   error // every configuration problem found by Provision, reported by Validate
+	logger     *zap.Logger
+	metrics    handlerMetrics
 }
 
 // CaddyModule returns the Caddy module information.
@@ -134,8 +146,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionMetrics(ctx); err != nil {
 		return err
 	}
+	if err := h.loadPermission(ctx); err != nil {
+		return err
+	}
 	h.policy, h.problems = compile(h)
 	if h.policy != nil {
+		h.policy.permission = h.permission
 		for _, w := range h.policy.warnings {
 			h.logger.Warn(w)
 		}

@@ -1,12 +1,18 @@
 package cors
 
-import "github.com/corsedge/caddy-cors/internal/origin"
+import (
+	"net/http"
+
+	"github.com/corsedge/caddy-cors/internal/origin"
+	"github.com/corsedge/caddy-cors/permission"
+)
 
 // policy is a compiled, validated configuration. It is read-only once
 // built, so requests share it without locks.
 type policy struct {
-	origins  *origin.Set
-	allowAll bool // implies no credentials: "Access-Control-Allow-Origin: *" on every response
+	origins    *origin.Set
+	permission permission.Checker // asked about origins that origins does not allow, or nil
+	allowAll   bool               // implies no credentials: "Access-Control-Allow-Origin: *" on every response
 
 	anyMethod bool
 	methods   map[string]struct{} // case-sensitive, as the Fetch standard compares them
@@ -30,9 +36,9 @@ type policy struct {
 	notes    []string // logged once at provision, at info level: not problems, but surprises
 }
 
-// allowOrigin reports whether the request Origin o may read responses.
-func (p *policy) allowOrigin(o string) bool {
-	return p.allowAll || p.origins.Contains(o)
+// allowOrigin reports whether the Origin o of request r may read responses.
+func (p *policy) allowOrigin(r *http.Request, o string) bool {
+	return p.allowAll || p.allowListed(r, o)
 }
 
 // allowMethod implements the method half of the Fetch standard's
@@ -54,7 +60,7 @@ func (p *policy) allowMethod(m string) bool {
 // (non-preflight) request, Fetch standard's "CORS check" from the server
 // side. exposeFromResponse reports that ACEH must list the response's own
 // header names (expose_headers * with credentials).
-func (p *policy) actualHeaders(ah *actualHeaders, origins []string) (exposeFromResponse bool) {
+func (p *policy) actualHeaders(ah *actualHeaders, r *http.Request, origins []string) (exposeFromResponse bool) {
 	// Vary: Origin on every response, allow_all's too. allow_all's answer
 	// is the same for every origin, but another cors handler on the same
 	// route may decide by origin (everyone anonymously, your own app with
@@ -67,7 +73,7 @@ func (p *policy) actualHeaders(ah *actualHeaders, origins []string) (exposeFromR
 		return false
 	}
 	// Browsers send exactly one Origin; several are not an origin at all.
-	if len(origins) != 1 || !p.origins.Contains(origins[0]) {
+	if len(origins) != 1 || !p.allowListed(r, origins[0]) {
 		return false
 	}
 	ah[slotACAO] = origins[0]

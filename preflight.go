@@ -12,7 +12,7 @@ import (
 // decides its headers and lets the next handler answer it.
 func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, origins, acrm []string) error {
 	p := h.policy
-	names, allowed := h.checkPreflight(origins, acrm, r.Header[hdrACRH])
+	names, allowed := h.checkPreflight(r, origins, acrm, r.Header[hdrACRH])
 
 	if p.passthrough {
 		cw := newCORSWriter(w)
@@ -35,9 +35,9 @@ func (h *Handler) preflight(w http.ResponseWriter, r *http.Request, next caddyht
 // the server's side, in its order: origin, then method, then headers. It
 // logs the reason for a denial at debug level and returns the number of
 // requested header names.
-func (h *Handler) checkPreflight(origins, acrm, acrh []string) (names int, ok bool) {
+func (h *Handler) checkPreflight(r *http.Request, origins, acrm, acrh []string) (names int, ok bool) {
 	p := h.policy
-	if len(origins) != 1 || !p.allowOrigin(origins[0]) {
+	if len(origins) != 1 || !p.allowOrigin(r, origins[0]) {
 		h.metrics.deniedOrigin.Inc()
 		if c := h.logger.Check(zapcore.DebugLevel, "preflight denied: origin not allowed"); c != nil {
 			c.Write(zap.Strings("origin", origins))
