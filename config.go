@@ -3,13 +3,13 @@ package cors
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/corsedge/caddy-cors/internal/fetch"
 	"github.com/corsedge/caddy-cors/internal/origin"
 )
 
@@ -114,11 +114,11 @@ func (p *policy) compileMethods(methods []string) []error {
 			errs = append(errs, fmt.Errorf("method %q: not a valid method name (an HTTP token, like PATCH)", m))
 			continue
 		}
-		if isForbiddenMethod(m) {
+		if fetch.IsForbiddenMethod(m) {
 			errs = append(errs, fmt.Errorf("method %q: browsers never send CONNECT, TRACE or TRACK, so allowing it cross-origin can only help attackers; remove it", m))
 			continue
 		}
-		p.methods[normalizeMethod(m)] = struct{}{}
+		p.methods[fetch.NormalizeMethod(m)] = struct{}{}
 	}
 	return errs
 }
@@ -231,32 +231,10 @@ func isPublicSuffix(domain string) bool {
 	return suffix == domain
 }
 
-// normalizeMethod upper-cases the methods that the Fetch standard
-// normalizes ("patch" stays as it is, and so do browsers).
-func normalizeMethod(m string) string {
-	for _, n := range [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
-		if strings.EqualFold(m, n) {
-			return n
-		}
-	}
-	return m
-}
-
-// isForbiddenMethod is the Fetch standard's forbidden method check.
-func isForbiddenMethod(m string) bool {
-	return strings.EqualFold(m, "CONNECT") || strings.EqualFold(m, "TRACE") || strings.EqualFold(m, "TRACK")
-}
-
-// forbiddenRequestHeaders are the Fetch standard's forbidden request-header
-// names other than the CORS protocol's own (see corsNameError): browsers set
-// them and scripts cannot, so allowing them is a mistake.
-var forbiddenRequestHeaders = []string{
-	"accept-charset", "accept-encoding",
-	"connection", "content-length", "cookie", "cookie2", "date", "dnt",
-	"expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te",
-	"trailer", "transfer-encoding", "upgrade", "via",
-}
-
+// checkRequestHeader refuses what no preflight should be allowed to ask
+// for: names that are not header names, the CORS protocol's own (see
+// corsNameError), and the Fetch standard's forbidden request headers,
+// which browsers set themselves and scripts cannot.
 func checkRequestHeader(name string) error {
 	if !isToken(name) {
 		return fmt.Errorf("header %q: not a valid header name", name)
@@ -265,7 +243,7 @@ func checkRequestHeader(name string) error {
 	if strings.HasPrefix(lower, "access-control-") {
 		return corsNameError("headers", name)
 	}
-	if slices.Contains(forbiddenRequestHeaders, lower) || strings.HasPrefix(lower, "proxy-") || strings.HasPrefix(lower, "sec-") {
+	if fetch.IsForbiddenRequestHeader(name, "") {
 		return fmt.Errorf("header %q: a forbidden request header that browsers set themselves and scripts cannot; remove it", name)
 	}
 	return nil

@@ -3,6 +3,7 @@ package cors
 import (
 	"net/http"
 
+	"github.com/corsedge/caddy-cors/internal/fetch"
 	"github.com/corsedge/caddy-cors/internal/origin"
 	"github.com/corsedge/caddy-cors/permission"
 )
@@ -50,7 +51,7 @@ func (p *policy) allowMethod(m string) bool {
 		return true
 	}
 	if p.anyMethod {
-		return isToken(m) && !isForbiddenMethod(m)
+		return isToken(m) && !fetch.IsForbiddenMethod(m)
 	}
 	_, ok := p.methods[m]
 	return ok
