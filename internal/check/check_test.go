@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -307,7 +309,7 @@ func TestCloseUnloads(t *testing.T) {
 	select {
 	case <-done:
 	default:
-		t.Fatal("the config's context is still live after Close: unload could not reach Caddy's cancel function")
+		t.Fatal("the config's context is still live after Close: caddy.Validate did not finish unloading it")
 	}
 }
 
@@ -353,5 +355,23 @@ func TestLoadError(t *testing.T) {
 	var cnr *check.CouldNotRun
 	if !errors.As(err, &cnr) || !strings.Contains(err.Error(), "no origins") {
 		t.Fatalf("Load = %v, want CouldNotRun naming the config problem", err)
+	}
+}
+
+// The app that holds a checked config is refused in a config of its own,
+// and a config that names it cannot be checked.
+func TestHoldAppOnlyForChecks(t *testing.T) {
+	var cfg *caddy.Config
+	if err := json.Unmarshal([]byte(`{"apps":{"cors_check":{"token":"written-by-hand"}}}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	err := caddy.Validate(cfg)
+	if err == nil || !strings.Contains(err.Error(), "the cors_check app belongs to `caddy cors check`; remove it from the config") {
+		t.Errorf("Validate of a config with the cors_check app: %v", err)
+	}
+	_, err = check.Load([]byte(`{"apps":{"cors_check":{"token":"x"},"http":{}}}`))
+	var cnr *check.CouldNotRun
+	if !errors.As(err, &cnr) || !strings.Contains(err.Error(), `the config already has an app named cors_check, which the check needs`) {
+		t.Errorf("Load of a config with the cors_check app: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -39,27 +40,32 @@ const sinkLog = "cors_check"
 // Config is a provisioned, never started Caddy config that requests can be
 // sent through.
 type Config struct {
-	ctx       caddy.Context
-	servers   map[string]*caddyhttp.Server
-	hasCORS   bool   // the config has a cors handler somewhere
-	sinkPath  string // debug log of http.handlers.cors, read after each request
-	sinkRead  int64
-	warnings  []Denial // logged by cors handlers at provision
-	dir       string
-	cancelled bool
+	ctx      caddy.Context
+	servers  map[string]*caddyhttp.Server
+	hasCORS  bool   // the config has a cors handler somewhere
+	sinkPath string // debug log of http.handlers.cors, read after each request
+	sinkRead int64
+	warnings []Denial // logged by cors handlers at provision
+	dir      string
+
+	token     string
+	release   chan struct{} // closed by Close: the config may unload
+	validated chan error    // caddy.Validate's answer, once it has unloaded
+	closeOnce sync.Once
 }
 
-// Load provisions cfgJSON the way `caddy validate` does (caddy.Validate
-// takes the same path): modules are provisioned, nothing listens, no admin
-// endpoint starts, no certificate is obtained. Before that it adds one log
-// to the config, at debug level, for the logger http.handlers.cors only,
-// written by Caddy's own file writer to a temporary file: the cors handler
-// logs the reason for each denial there, and the check reads it back. The
-// handler itself is unchanged; with debug off in production its log calls
-// cost nothing.
+// Load provisions cfgJSON the way `caddy validate` does, with
+// caddy.Validate itself: modules are provisioned, nothing listens, no
+// admin endpoint starts, no certificate is obtained. A small app of this
+// package (holdApp) keeps the config provisioned until Close, which lets
+// Validate finish: it then cleans up every module, as Caddy does when it
+// unloads a config.
 //
-// Call Close when done: it cancels the config's context, which cleans up
-// every module (as Caddy does when it unloads a config).
+// Before that Load adds one log to the config, at debug level, for the
+// logger http.handlers.cors only, written by Caddy's own file writer to a
+// temporary file: the cors handler logs the reason for each denial there,
+// and the check reads it back. The handler itself is unchanged; with
+// debug off in production its log calls cost nothing.
 func Load(cfgJSON []byte) (*Config, error) {
 	cfgJSON = caddy.RemoveMetaFields(cfgJSON)
 	var cfg *caddy.Config
@@ -73,31 +79,37 @@ func Load(cfgJSON []byte) (*Config, error) {
 	if err != nil {
 		return nil, couldNotRun("creating a temporary directory for the cors log: %v", err)
 	}
-	c := &Config{dir: dir, sinkPath: filepath.Join(dir, "cors.log")}
+	token, h := newHolding()
+	c := &Config{dir: dir, sinkPath: filepath.Join(dir, "cors.log"), token: token, release: h.release}
 	if err := addSink(cfg, c.sinkPath); err != nil {
-		os.RemoveAll(dir)
+		c.Close()
+		return nil, couldNotRun("%v", err)
+	}
+	if err := addHoldApp(cfg, token); err != nil {
+		c.Close()
 		return nil, couldNotRun("%v", err)
 	}
 	c.hasCORS = corsHandler.Match(cfgJSON)
 
-	ctx, err := caddy.ProvisionContext(cfg)
-	c.ctx = ctx
-	if err != nil {
-		// ProvisionContext has cancelled the context itself: cleaning up
-		// twice would run every module's Cleanup twice.
-		c.cancelled = true
+	c.validated = make(chan error, 1)
+	go func() { c.validated <- caddy.Validate(cfg) }()
+	select {
+	case p := <-h.provisioned:
+		if p.err != nil {
+			c.Close()
+			if errors.Is(p.err, caddy.ErrNotConfigured) {
+				return nil, couldNotRun("the config has no http app: no server could answer a browser")
+			}
+			return nil, couldNotRun("loading the http app: %v", p.err)
+		}
+		c.ctx, c.servers = p.ctx, p.servers
+	case err := <-c.validated:
+		// An app provisioned before the hold app failed, and Validate
+		// has cleaned up already.
+		c.validated <- err
 		c.Close()
 		return nil, couldNotRun("loading config: %v", err)
 	}
-	app, err := ctx.AppIfConfigured("http")
-	if err != nil {
-		c.Close()
-		if errors.Is(err, caddy.ErrNotConfigured) {
-			return nil, couldNotRun("the config has no http app: no server could answer a browser")
-		}
-		return nil, couldNotRun("loading the http app: %v", err)
-	}
-	c.servers = app.(*caddyhttp.App).Servers
 	c.warnings = c.readSink()
 	return c, nil
 }
@@ -129,15 +141,17 @@ func addSink(cfg *caddy.Config, path string) error {
 }
 
 // Close unloads the config: every module's Cleanup runs, log files close,
-// the temporary log goes.
+// the temporary log goes. It waits for that, so that nothing of the config
+// outlives it.
 func (c *Config) Close() {
-	if !c.cancelled && c.ctx.Context != nil {
-		c.cancelled = true
-		// The context's cancel is what caddy.Validate calls too; a
-		// Context made by ProvisionContext carries it in its config.
-		unload(c.ctx)
-	}
-	os.RemoveAll(c.dir)
+	c.closeOnce.Do(func() {
+		close(c.release)
+		if c.validated != nil {
+			<-c.validated
+		}
+		holdings.Delete(c.token)
+		os.RemoveAll(c.dir)
+	})
 }
 
 // ServerNames lists the HTTP app's servers, sorted.
