@@ -4,7 +4,10 @@ package e2e
 // (TestBrowser), each in a fresh browser context: its fetches in order,
 // then the server-side counts. Where the engines differ, the case says
 // so per engine (optionsByEngine; fetch()'s rejection message is the
-// engine's own, engine.rejection), with the reason in a comment.
+// engine's own, engine.rejection), with the reason in a comment. Each
+// fetch that one check can express is then held against `caddy cors check`
+// of the same config (crosscheck_test.go), so a new case is cross-checked
+// without more code.
 //
 // private_network has no case here: Firefox has no Private Network Access,
 // and the pages and the API are all on loopback (one address space), so
