@@ -145,8 +145,9 @@ func holdCheck(t *testing.T, engine string, cfg *check.Config, o observed) {
 		t.Fatalf("%s: ok=%v %s %s; check: %s\n%s", engine, o.v.OK, o.v.Error, o.console, res.Verdict, text.String())
 	}
 	if o.v.OK {
-		if last := res.Exchanges[len(res.Exchanges)-1]; last.Status != o.v.Status {
-			t.Fatalf("%s read status %d, the check's last response is %d\n%s", engine, o.v.Status, last.Status, text.String())
+		// A same-origin fetch has no exchanges: CORS does not apply.
+		if n := len(res.Exchanges); n > 0 && res.Exchanges[n-1].Status != o.v.Status {
+			t.Fatalf("%s read status %d, the check's last response is %d\n%s", engine, o.v.Status, res.Exchanges[n-1].Status, text.String())
 		}
 		return
 	}
