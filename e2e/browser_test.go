@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 )
 
@@ -60,13 +63,6 @@ func browser(t *testing.T) context.Context {
 func fetchFrom(t *testing.T, ctx context.Context, page, url, init string, readHeaders ...string) verdict {
 	t.Helper()
 	return run[verdict](t, ctx, page, fetchJS(url, init, readHeaders))
-}
-
-// fetchFromSandbox runs fetch(url) in a sandboxed iframe (origin "null")
-// inside the app page and reports its verdict through postMessage.
-func fetchFromSandbox(t *testing.T, ctx context.Context, url string) verdict {
-	t.Helper()
-	return run[verdict](t, ctx, appPage, sandboxJS(url))
 }
 
 // run navigates the tab to page unless it is there already, then
@@ -133,13 +129,19 @@ func (c chromium) open(t *testing.T) tab {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("opening a browser context: %v", err)
 	}
-	return chromiumTab{ctx}
+	return chromiumTab{ctx, watchConsole(t, ctx)}
 }
 
-type chromiumTab struct{ ctx context.Context }
+type chromiumTab struct {
+	ctx     context.Context
+	console *consoleLog
+}
 
+// eval also starts a new page of the console log: corsMessage reads what
+// this evaluation made Chromium log.
 func (c chromiumTab) eval(t *testing.T, page, js string, out any) {
 	t.Helper()
+	c.console.reset()
 	raw := run[json.RawMessage](t, c.ctx, page, js)
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("decoding %s: %v", raw, err)
@@ -153,4 +155,67 @@ func (c chromiumTab) screenshot(t *testing.T) []byte {
 		t.Fatalf("screenshot: %v", err)
 	}
 	return shot
+}
+
+// corsConsole is a tab whose engine tells why it refused a fetch, in its
+// console's words: Chromium (its Log domain). The Firefox driver collects
+// no console messages, so the cross-check holds only Firefox's verdicts.
+type corsConsole interface {
+	// corsMessage is the console line about the CORS refusal of a fetch of
+	// url during the last eval, or "" when none came within a few seconds.
+	corsMessage(url string) string
+}
+
+func (c chromiumTab) corsMessage(url string) string { return c.console.wait(url) }
+
+// consoleLog collects Chromium's console entries about CORS.
+type consoleLog struct {
+	mu      sync.Mutex
+	entries []string
+}
+
+func watchConsole(t *testing.T, ctx context.Context) *consoleLog {
+	t.Helper()
+	cl := &consoleLog{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdplog.EventEntryAdded); ok && strings.Contains(e.Entry.Text, "blocked by CORS policy") {
+			cl.mu.Lock()
+			cl.entries = append(cl.entries, e.Entry.Text)
+			cl.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatalf("listening to the console: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enabling the console log: %v", err)
+	}
+	return cl
+}
+
+func (cl *consoleLog) reset() {
+	cl.mu.Lock()
+	cl.entries = nil
+	cl.mu.Unlock()
+}
+
+// wait returns the last CORS message Chromium logged about a fetch of url
+// (at url, or redirected from it), waiting a little: the entry can arrive
+// just after the promise rejects.
+func (cl *consoleLog) wait(url string) string {
+	about := "'" + url + "'"
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		cl.mu.Lock()
+		var msg string
+		for _, e := range cl.entries {
+			if strings.Contains(e, about) {
+				msg = e
+			}
+		}
+		cl.mu.Unlock()
+		if msg != "" {
+			return msg
+		}
+	}
+	return ""
 }

@@ -4,7 +4,10 @@ package e2e
 // (TestBrowser), each in a fresh browser context: its fetches in order,
 // then the server-side counts. Where the engines differ, the case says
 // so per engine (optionsByEngine; fetch()'s rejection message is the
-// engine's own, engine.rejection), with the reason in a comment.
+// engine's own, engine.rejection), with the reason in a comment. Each
+// fetch that one check can express is then held against `caddy cors check`
+// of the same config (crosscheck_test.go), so a new case is cross-checked
+// without more code.
 //
 // private_network has no case here: Firefox has no Private Network Access,
 // and the pages and the API are all on loopback (one address space), so
@@ -63,6 +66,14 @@ var browserCases = []browserCase{
 	{name: "a method not allowed rejects", route: "/exact/", fetches: []fetchCase{
 		{page: appPage, path: "delete", init: `{method: "DELETE"}`, want: refused},
 	}},
+	// POST is CORS-safelisted, so a preflight passes it whatever ACAM
+	// says; the JSON Content-Type is what makes it preflighted.
+	{name: "a JSON POST is preflighted and passes without POST in methods", route: "/exact/", fetches: []fetchCase{
+		{page: appPage, path: "post", init: `{method: "POST", headers: {"Content-Type": "application/json"}}`, want: resolves(200, "exact")},
+	}},
+	{name: "a text/plain POST is not preflighted, and a disallowed origin still cannot read it", route: "/exact/", fetches: []fetchCase{
+		{page: evilPage, path: "post", init: `{method: "POST", body: "hello"}`, want: refused},
+	}},
 
 	{name: "credentials include: a cookie set by the API reaches the backend", route: "/cred/", fetches: []fetchCase{
 		{page: appPage, path: "cookie/set", init: `{credentials: "include"}`, want: resolves(200, "cookie set")},
@@ -99,6 +110,9 @@ var browserCases = []browserCase{
 	}},
 	{name: "allow_all: a credentialed fetch rejects", route: "/public/", fetches: []fetchCase{
 		{page: evilPage, path: "x", init: `{credentials: "include"}`, want: refused},
+	}},
+	{name: "allow_all: a credentialed preflighted fetch rejects", route: "/public/", fetches: []fetchCase{
+		{page: evilPage, path: "x", init: `{method: "PUT", credentials: "include"}`, want: refused},
 	}},
 
 	{name: "only listed exposed headers are readable", route: "/expose/", fetches: []fetchCase{

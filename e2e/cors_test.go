@@ -7,31 +7,45 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/corsedge/caddy-cors/internal/check"
 )
 
 // TestBrowser runs every case of browserCases in every engine against one
-// Caddy; each case gets a fresh browser context.
+// Caddy; each case gets a fresh browser context. Each fetch a check can
+// express is then held against caddy cors check of the same config
+// (crosscheck_test.go).
 func TestBrowser(t *testing.T) {
 	b := newBackend(t)
-	loadCaddy(t, suiteCaddyfile(t, b))
+	caddyfile := suiteCaddyfile(t, b)
+	loadCaddy(t, caddyfile)
+	cfg := loadCheck(t, caddyfile)
 	t.Run("the wrong-on-purpose routes send what they claim", testWrongOnPurpose)
 	eachEngine(t, func(t *testing.T, e engine) {
+		var cov crossCoverage
 		for _, c := range browserCases {
-			t.Run(c.name, func(t *testing.T) { runCase(t, e, b, c) })
+			t.Run(c.name, func(t *testing.T) { runCase(t, e, b, cfg, c, &cov) })
 		}
+		cov.assert(t, e)
 	})
 }
 
-// runCase runs c's fetches in order in a fresh browser context, then
-// checks what the backend counted.
-func runCase(t *testing.T, e engine, b *backend, c browserCase) {
+// runCase runs c's fetches in order in a fresh browser context, checks
+// what the backend counted, then holds the fetches against the check. The
+// checks come last because they reach the backend too (the check's own
+// preflights on the counted routes).
+func runCase(t *testing.T, e engine, b *backend, cfg *check.Config, c browserCase, cov *crossCoverage) {
 	t.Helper()
+	cov.ran++
 	tb := e.open(t)
 	counted := c.route + "x"
 	before := b.optionsCount(counted)
-	for _, f := range c.fetches {
-		for range max(f.times, 1) {
-			checkVerdict(t, e, doFetch(t, tb, c.route, f), f.want)
+	var seen []observed
+	for i, f := range c.fetches {
+		for run := range max(f.times, 1) {
+			v := doFetch(t, tb, c.route, f)
+			checkVerdict(t, e, v, f.want)
+			seen = append(seen, observe(tb, c, i, run, f, v))
 		}
 	}
 	want := c.options
@@ -43,6 +57,7 @@ func runCase(t *testing.T, e engine, b *backend, c browserCase) {
 			t.Fatalf("%d OPTIONS requests reached the server, want %d", n, want)
 		}
 	}
+	crossCheck(t, e, cfg, c, seen, cov)
 }
 
 // doFetch runs one fetch of a case in the tab.

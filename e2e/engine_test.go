@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -67,6 +68,21 @@ type verdict struct {
 	Body    string            `json:"body"`
 	Headers map[string]string `json:"headers"` // response.headers.get(name); "" when null
 	Error   string            `json:"error"`   // the rejection, a TypeError
+	// Request is the request the engine built from fetch()'s arguments
+	// (new Request(url, init)), what the cross-check gives caddy cors
+	// check; nil for a sandboxed frame's fetch(url).
+	Request *requestSeen `json:"request"`
+}
+
+// requestSeen is a Request object's view of a fetch(): the method as
+// fetch() normalized it, the header list (names lower-cased, sorted, with
+// any Content-Type a body implies), and the modes.
+type requestSeen struct {
+	Method      string      `json:"method"`
+	Headers     [][2]string `json:"headers"`
+	Credentials string      `json:"credentials"` // "omit", "same-origin" or "include"
+	Mode        string      `json:"mode"`
+	Redirect    string      `json:"redirect"`
 }
 
 // fetchJS is the page script of one fetch(url, init); init is a
@@ -77,16 +93,20 @@ func fetchJS(url, init string, readHeaders []string) string {
 	}
 	names, _ := json.Marshal(readHeaders)
 	return fmt.Sprintf(`(async () => {
+		const url = %q, init = %s;
+		let request = null;
 		try {
-			const res = await fetch(%q, %s);
+			const r = new Request(url, init);
+			request = {method: r.method, headers: [...r.headers], credentials: r.credentials, mode: r.mode, redirect: r.redirect};
+			const res = await fetch(url, init);
 			const body = await res.text();
 			const headers = {};
 			for (const name of %s) headers[name] = res.headers.get(name) || "";
-			return {ok: true, status: res.status, body, headers};
+			return {ok: true, status: res.status, body, headers, request};
 		} catch (e) {
-			return {ok: false, error: String(e)};
+			return {ok: false, error: String(e), request};
 		}
-	})()`, url, init, names)
+	})()`, url, cmp.Or(init, "{}"), names)
 }
 
 // sandboxJS runs fetch(url) in a sandboxed iframe (origin "null") inside

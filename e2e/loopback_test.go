@@ -33,9 +33,10 @@ func TestFirefoxContactsOnlyLoopback(t *testing.T) {
 	defer d.stop()
 
 	b := newBackend(t)
-	loadCaddy(t, suiteCaddyfile(t, b))
+	caddyfile := suiteCaddyfile(t, b)
+	loadCaddy(t, caddyfile)
 	c := caseNamed(t, "simple GET from an allowed exact origin resolves")
-	t.Run(c.name, func(t *testing.T) { runCase(t, d, b, c) })
+	t.Run(c.name, func(t *testing.T) { runCase(t, d, b, loadCheck(t, caddyfile), c, &crossCoverage{}) })
 	// Give the background services the time they take to start calling
 	// home after a launch.
 	time.Sleep(3 * time.Second)
