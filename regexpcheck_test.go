@@ -91,6 +91,11 @@ func credentialedRegexpFamily() []string {
 		for _, h := range hosts {
 			for _, d := range domains {
 				for _, p := range ports {
+					if p == `.*` && d == `` && (h == `app` || h == `(app|www)`) {
+						// "https://app.*" matches a random label that starts
+						// with "app": sometimes, which the family must not.
+						continue
+					}
 					family = append(family, s+h+d+p)
 				}
 			}
