@@ -296,14 +296,7 @@ func TestSameOrigin(t *testing.T) {
 }
 
 func TestCloseUnloads(t *testing.T) {
-	cfg, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(api), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := check.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := load(t, api) // its cleanup's Close comes second and does nothing
 	done := check.Done(c)
 	c.Close()
 	select {
