@@ -101,13 +101,18 @@ func varyHas(values []string, name string) bool {
 // exposableNames lists the response's header names that a script could
 // not read without Access-Control-Expose-Headers: not CORS-safelisted
 // response headers, not Set-Cookie (never exposed). writeTo calls it after
-// deleteCORS, so no CORS header is left to list.
+// deleteCORS, so no CORS header is left to list. Keys that are not header
+// names are skipped: Go keeps declared trailers under "Trailer:" keys of
+// the same map (http.TrailerPrefix), and a handler may put anything in.
 func exposableNames(h http.Header) string {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		switch name {
 		case "Cache-Control", "Content-Language", "Content-Length", "Content-Type",
 			"Expires", "Last-Modified", "Pragma", "Set-Cookie", "Set-Cookie2":
+			continue
+		}
+		if !isToken(name) {
 			continue
 		}
 		names = append(names, name)

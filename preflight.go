@@ -2,6 +2,7 @@ package cors
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -69,24 +70,29 @@ func (h *Handler) checkPreflight(r *http.Request, origins, acrm, acrh []string) 
 
 // writePreflight makes the CORS headers of h those of an allowed preflight
 // response to r, which checkPreflight has checked. Origin, method and
-// header names are echoed with the request's own slices (one per request;
-// Go's header parsing has already trimmed them): echoing satisfies
-// browsers whether or not credentials are on, where "*" would be read
-// literally. The other values share one small array of this request's.
+// header names are echoed (Go's header parsing has already trimmed them):
+// echoing satisfies browsers whether or not credentials are on, where "*"
+// would be read literally. Every value is this response's own, in one
+// small array: never the request's slices, which a downstream handler
+// editing the response in place (Caddy's header directive) would rewrite.
 func (p *policy) writePreflight(h http.Header, r *http.Request, names int) {
 	deleteCORS(h)
 	s := new(slots)
 	if p.allowAll {
 		h[hdrACAO] = s.one("*")
 	} else {
-		h[hdrACAO] = r.Header[hdrOrigin]
+		h[hdrACAO] = s.one(r.Header[hdrOrigin][0])
 	}
 	if p.credentials {
 		h[hdrACAC] = s.one("true")
 	}
-	h[hdrACAM] = r.Header[hdrACRM]
+	h[hdrACAM] = s.one(r.Header[hdrACRM][0])
 	if names > 0 {
-		h[hdrACAH] = r.Header[hdrACRH]
+		if acrh := r.Header[hdrACRH]; len(acrh) == 1 {
+			h[hdrACAH] = s.one(acrh[0])
+		} else {
+			h[hdrACAH] = slices.Clone(acrh) // a client that split the list: rare
+		}
 	}
 	if p.acma != "" {
 		h[hdrACMA] = s.one(p.acma)
@@ -100,10 +106,10 @@ func (p *policy) writePreflight(h http.Header, r *http.Request, names int) {
 	mergeVary(h, s.one(p.preflightVary))
 }
 
-// slots backs the values of a preflight response that are not echoed:
-// ACAO "*" or ACAC, ACMA, ACAPN and Vary, never more than four.
+// slots backs the values of a preflight response: ACAO, ACAC, ACAM,
+// ACAH, ACMA, ACAPN and Vary, never more than seven.
 type slots struct {
-	values [4]string
+	values [7]string
 	n      int
 }
 
