@@ -1,5 +1,7 @@
 package cors
 
+import "github.com/corsedge/caddy-cors/internal/fetch"
+
 // Bounds on Access-Control-Request-Headers. Browsers send one line of
 // sorted, lower-case, de-duplicated names without spaces; anything past
 // these bounds is hostile or broken and is denied before it costs more.
@@ -57,7 +59,7 @@ func (p *policy) allowHeaders(lines []string) (names int, bad string, ok bool) {
 // allowHeader reports whether one requested header name is allowed.
 func (p *policy) allowHeader(name string) bool {
 	if p.anyHeader {
-		return isToken(name)
+		return fetch.IsToken(name)
 	}
 	if len(name) > p.maxHeaderLen {
 		return false
@@ -67,7 +69,7 @@ func (p *policy) allowHeader(name string) bool {
 	var buf [maxHeaderNameLen]byte
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !isTchar(c) {
+		if !fetch.IsTchar(c) {
 			return false
 		}
 		if 'A' <= c && c <= 'Z' {

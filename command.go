@@ -223,14 +223,14 @@ func parseCheckArgs(args []string) (checkOptions, error) {
 	default:
 		return o, fmt.Errorf("--expect %q: want allowed or blocked", o.expect)
 	}
-	if !isToken(o.req.Method) {
+	if !fetch.IsToken(o.req.Method) {
 		return o, fmt.Errorf("--method %q: not a method name", o.req.Method)
 	}
 	headers, _ := fs.GetStringArray("header")
 	for _, h := range headers {
 		name, value, _ := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
-		if !isToken(name) {
+		if !fetch.IsToken(name) {
 			return o, fmt.Errorf("--header %q: want name:value with a header name before the colon", h)
 		}
 		o.req.Headers = append(o.req.Headers, fetch.Header{Name: name, Value: strings.TrimSpace(value)})

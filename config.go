@@ -110,7 +110,7 @@ func (p *policy) compileMethods(methods []string) []error {
 			p.anyMethod = true
 			continue
 		}
-		if !isToken(m) {
+		if !fetch.IsToken(m) {
 			errs = append(errs, fmt.Errorf("method %q: not a valid method name (an HTTP token, like PATCH)", m))
 			continue
 		}
@@ -160,7 +160,7 @@ func (p *policy) compileExposeHeaders(names []string) []error {
 			exposeAll = true
 			continue
 		}
-		if !isToken(name) {
+		if !fetch.IsToken(name) {
 			errs = append(errs, fmt.Errorf("expose_headers %q: not a valid header name", name))
 			continue
 		}
@@ -236,7 +236,7 @@ func isPublicSuffix(domain string) bool {
 // corsNameError), and the Fetch standard's forbidden request headers,
 // which browsers set themselves and scripts cannot.
 func checkRequestHeader(name string) error {
-	if !isToken(name) {
+	if !fetch.IsToken(name) {
 		return fmt.Errorf("header %q: not a valid header name", name)
 	}
 	lower := strings.ToLower(name)
@@ -248,39 +248,6 @@ func checkRequestHeader(name string) error {
 	}
 	return nil
 }
-
-// isToken reports whether s is an RFC 9110 token: the syntax of method and
-// header names.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTchar(c byte) bool {
-	return tchar[c]
-}
-
-// tchar is RFC 9110's tchar as a lookup table.
-var tchar = func() (t [256]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // corsHeaderPurpose says what each name of the CORS protocol is for, so
 // that a message refusing it in headers or expose_headers can say why.

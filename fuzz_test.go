@@ -9,6 +9,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
+
+	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
 // referenceAllowHeaders states the Access-Control-Request-Headers rule
@@ -29,7 +31,7 @@ func referenceAllowHeaders(p *policy, lines []string) bool {
 				continue
 			}
 			names++
-			if names > maxACRHNames || !isToken(elem) {
+			if names > maxACRHNames || !fetch.IsToken(elem) {
 				return false
 			}
 			if _, ok := p.headers[strings.ToLower(elem)]; !p.anyHeader && !ok {

@@ -6,32 +6,75 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/corsedge/caddy-cors/internal/decision"
 )
 
-// ServeHTTP implements caddyhttp.MiddlewareHandler.
+// ServeHTTP implements caddyhttp.MiddlewareHandler. It classifies the
+// request once, decides it (a decision.Decision, in the pooled writer),
+// records the decision, and serves it: a preflight is answered here
+// unless passthrough_preflight; everything else goes to next through a
+// writer that settles the decided headers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	cw := getWriter(h, w, r)
+	d := &cw.d
 	origins := r.Header[hdrOrigin]
-	// Fetch standard, CORS-preflight request: an OPTIONS request with an
-	// Origin and an Access-Control-Request-Method. An OPTIONS request
-	// without the latter is an actual request like any other.
-	if r.Method == http.MethodOptions && len(origins) > 0 {
-		if acrm, ok := r.Header[hdrACRM]; ok {
-			return h.preflight(w, r, next, origins, acrm)
-		}
+	if d.Origins = len(origins); d.Origins > 0 {
+		d.Origin = origins[0]
 	}
-
-	cw := newCORSWriter(w)
-	cw.exposeFromResponse = h.policy.actualHeaders(&cw.headers, r, origins)
 	switch {
-	case len(origins) == 0:
-		h.metrics.noOrigin.Inc()
-	case cw.headers[slotACAO] == "":
-		h.metrics.notAllowed.Inc()
-		if c := h.logger.Check(zapcore.DebugLevel, "origin not allowed; response sent without CORS headers"); c != nil {
-			c.Write(zap.Strings("origin", origins), zap.String("method", r.Method), zap.String("uri", r.RequestURI))
+	case d.Origins == 0:
+		h.policy.decideNoOrigin(d)
+	case d.Origins == 1 && sameOrigin(r, d.Origin):
+		h.policy.decideSameOrigin(d)
+	case r.Method == http.MethodOptions && r.Header[hdrACRM] != nil:
+		// Fetch standard, CORS-preflight request: an OPTIONS request
+		// with an Origin and an Access-Control-Request-Method. An
+		// OPTIONS request without the latter is an actual request.
+		h.policy.decidePreflight(d, r, r.Header[hdrACRM])
+		h.record(r, d)
+		if h.policy.passthrough {
+			return cw.serve(next)
 		}
+		h.answerPreflight(w, d)
+		putWriter(cw)
+		return nil
 	default:
-		h.metrics.allowed.Inc()
+		cw.lookup = h.policy.decideActual(d, r)
 	}
-	return cw.serve(r, next)
+	if cw.lookup == nil {
+		h.record(r, d)
+	}
+	return cw.serve(next)
+}
+
+// record counts a final decision, logs a denial at debug level, and hands
+// the decision to `caddy cors check`'s hook when one is installed.
+func (h *Handler) record(r *http.Request, d *decision.Decision) {
+	h.metrics.count(d)
+	if d.Reason != decision.Allowed {
+		if c := h.logger.Check(zapcore.DebugLevel, d.Message()); c != nil {
+			c.Write(denialFields(r, d)...)
+		}
+	}
+	decision.Report(r.Context(), d)
+}
+
+// denialFields are the fields of a denial's debug line.
+func denialFields(r *http.Request, d *decision.Decision) []zap.Field {
+	fields := []zap.Field{zap.Strings("origin", r.Header[hdrOrigin])}
+	switch d.Reason {
+	case decision.MethodNotAllowed:
+		fields = append(fields, zap.Strings("method", r.Header[hdrACRM]))
+	case decision.HeaderNotAllowed:
+		if d.Value == "" {
+			fields = append(fields, zap.String("reason", "Access-Control-Request-Headers too long or malformed"))
+		} else {
+			fields = append(fields, zap.String("header", d.Value))
+		}
+	}
+	if d.Kind == decision.Actual {
+		fields = append(fields, zap.String("method", r.Method), zap.String("uri", r.RequestURI))
+	}
+	return fields
 }

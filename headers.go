@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/corsedge/caddy-cors/internal/decision"
+	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
 // CORS header names, canonical so that map access needs no conversion.
@@ -26,39 +29,60 @@ const (
 	hdrACAPN = "Access-Control-Allow-Private-Network"
 )
 
-// Slots of actualHeaders.values.
-const (
-	slotACAO = iota
-	slotACAC
-	slotACEH
-	slotVary // names to merge into Vary
-	numSlots
-)
-
-// actualHeaders holds, by slot, the CORS headers decided for the response
-// to an actual request; an empty string means the header is not sent. The
-// values go into the response header map as one-element slices of the
-// array itself, which belongs to this request alone: a downstream handler
-// that edits a value in place (as Caddy's header directive does) can never
-// reach another request. They are written once per request.
-type actualHeaders [numSlots]string
-
-// writeTo makes the CORS headers of h exactly the decided ones: whatever
-// else set them is removed, and Vary is merged, not replaced. With
-// exposeFromResponse, ACEH lists the response's own header names.
-func (ah *actualHeaders) writeTo(h http.Header, exposeFromResponse bool) {
+// writeDecided makes the CORS headers of h exactly those that d implies:
+// whatever else set them is removed, and Vary is merged, not replaced.
+// Every value goes in as a one-element slice of an array that belongs to
+// this response alone (its one allocation), never a slice shared with
+// another response or with the request: a downstream handler that edits
+// values in place, as Caddy's header directive does, reaches nothing
+// else. With d.ExposeFromResponse, ACEH lists the response's own names.
+func writeDecided(h http.Header, d *decision.Decision) {
 	deleteCORS(h)
-	if exposeFromResponse {
-		ah[slotACEH] = exposableNames(h)
+	if d.ExposeFromResponse {
+		d.ACEH = exposableNames(h)
 	}
-	for i, name := range [...]string{slotACAO: hdrACAO, slotACAC: hdrACAC, slotACEH: hdrACEH} {
-		if ah[i] != "" {
-			h[name] = ah[i : i+1 : i+1]
+	n := 0
+	for _, v := range [...]string{d.ACAO, d.ACAC, d.ACEH, d.ACAM, d.ACMA, d.ACAPN, d.Vary} {
+		if v != "" {
+			n++
 		}
 	}
-	if ah[slotVary] != "" {
-		mergeVary(h, ah[slotVary:slotVary+1:slotVary+1])
+	if len(d.ACAH) == 1 {
+		n++
 	}
+	if n == 0 {
+		return
+	}
+	vals := make([]string, n)
+	i := 0
+	i = setOne(h, hdrACAO, d.ACAO, vals, i)
+	i = setOne(h, hdrACAC, d.ACAC, vals, i)
+	i = setOne(h, hdrACEH, d.ACEH, vals, i)
+	i = setOne(h, hdrACAM, d.ACAM, vals, i)
+	switch len(d.ACAH) {
+	case 0:
+	case 1:
+		i = setOne(h, hdrACAH, d.ACAH[0], vals, i)
+	default:
+		h[hdrACAH] = slices.Clone(d.ACAH) // a client that split the list: rare
+	}
+	i = setOne(h, hdrACMA, d.ACMA, vals, i)
+	i = setOne(h, hdrACAPN, d.ACAPN, vals, i)
+	if d.Vary != "" {
+		vals[i] = d.Vary
+		mergeVary(h, vals[i:i+1:i+1])
+	}
+}
+
+// setOne sets h[name] to v, stored in vals[i], unless v is empty; it
+// returns the next free index of vals.
+func setOne(h http.Header, name, v string, vals []string, i int) int {
+	if v == "" {
+		return i
+	}
+	vals[i] = v
+	h[name] = vals[i : i+1 : i+1]
+	return i + 1
 }
 
 // mergeVary adds to Vary the names listed in vary[0] that it lacks,
@@ -112,7 +136,7 @@ func exposableNames(h http.Header) string {
 			"Expires", "Last-Modified", "Pragma", "Set-Cookie", "Set-Cookie2":
 			continue
 		}
-		if !isToken(name) {
+		if !fetch.IsToken(name) {
 			continue
 		}
 		names = append(names, name)

@@ -10,6 +10,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+
+	"github.com/corsedge/caddy-cors/internal/decision"
 )
 
 // counts reads the cors counters from a config's registry, by metric and
@@ -69,6 +71,8 @@ func TestMetrics(t *testing.T) {
 	serve("GET", map[string]string{"Origin": evil})
 	serve("GET", nil)
 	serve("OPTIONS", map[string]string{"Origin": app}) // no ACRM: an actual request
+	// The site's own POST carries its own origin: not a CORS request.
+	serve("POST", map[string]string{"Origin": "http://api.example.com"})
 	after := counts(t, reg)
 	want := map[string]float64{
 		"caddy_cors_preflights_total/allowed":       2,
@@ -78,6 +82,7 @@ func TestMetrics(t *testing.T) {
 		"caddy_cors_requests_total/allowed":         2,
 		"caddy_cors_requests_total/not_allowed":     2,
 		"caddy_cors_requests_total/no_origin":       1,
+		"caddy_cors_requests_total/same_origin":     1,
 	}
 	for k, w := range want {
 		if got := after[k] - before[k]; got != w {
@@ -134,7 +139,7 @@ func BenchmarkCounterInc(b *testing.B) {
 	b.Run("kind=counter_inc", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			h.metrics.allowed.Inc()
+			h.metrics.actual[decision.Allowed].Inc()
 		}
 	})
 }
@@ -153,7 +158,10 @@ func BenchmarkMetricsCost(b *testing.B) {
 	real := benchHandler(b, benchConfig())
 	none := benchHandler(b, benchConfig())
 	n := nopCounter{}
-	none.metrics = handlerMetrics{n, n, n, n, n, n, n}
+	none.metrics = handlerMetrics{noOrigin: n, sameOrigin: n}
+	for i := range numReasons {
+		none.metrics.preflight[i], none.metrics.actual[i] = n, n
+	}
 	cases := []struct {
 		name   string
 		r      *http.Request

@@ -118,7 +118,7 @@ func TestPermissionIntegration(t *testing.T) {
 	}
 	metricsText, _ := io.ReadAll(mres.Body)
 	mres.Body.Close()
-	for _, name := range []string{"caddy_http_cors_permission_lookups_total{result=\"allowed\"}", "caddy_http_cors_permission_cache_hits_total", "caddy_http_cors_permission_lookup_duration_seconds_bucket"} {
+	for _, name := range []string{"caddy_cors_permission_lookups_total{result=\"allowed\"}", "caddy_cors_permission_cache_hits_total", "caddy_cors_permission_lookup_duration_seconds_bucket"} {
 		if !strings.Contains(string(metricsText), name) {
 			t.Errorf("%s missing from the admin metrics endpoint", name)
 		}

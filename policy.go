@@ -3,6 +3,7 @@ package cors
 import (
 	"net/http"
 
+	"github.com/corsedge/caddy-cors/internal/decision"
 	"github.com/corsedge/caddy-cors/internal/fetch"
 	"github.com/corsedge/caddy-cors/internal/origin"
 	"github.com/corsedge/caddy-cors/permission"
@@ -13,6 +14,7 @@ import (
 type policy struct {
 	origins    *origin.Set
 	permission permission.Checker // asked about origins that origins does not allow, or nil
+	cached     permission.Cached  // permission's non-blocking side, or nil
 	allowAll   bool               // implies no credentials: "Access-Control-Allow-Origin: *" on every response
 
 	anyMethod bool
@@ -37,9 +39,104 @@ type policy struct {
 	notes    []string // logged once at provision, at info level: not problems, but surprises
 }
 
-// allowOrigin reports whether the Origin o of request r may read responses.
+// decideNoOrigin decides a request without Origin: not a CORS request.
+// Vary: Origin all the same, so that a cache never serves this response
+// to a request that has one. allow_all's "*" is sent to every request.
+func (p *policy) decideNoOrigin(d *decision.Decision) {
+	d.Kind = decision.NoOrigin
+	d.Vary = "Origin"
+	if p.allowAll {
+		d.ACAO = "*"
+		d.ACEH = p.aceh
+	}
+}
+
+// decideSameOrigin decides a request from the request's own origin
+// (Fetch: not a CORS request; the browser reads the response whatever it
+// carries): nothing but Vary: Origin, and no permission lookup.
+func (p *policy) decideSameOrigin(d *decision.Decision) {
+	d.Kind = decision.SameOrigin
+	d.Vary = "Origin"
+}
+
+// decideActual decides an actual (non-preflight) cross-origin request:
+// the Fetch standard's CORS check from the server's side. When the
+// origin awaits a permission lookup, it returns the channel its answer
+// comes on, and completeActual finishes d with it; the lookup then runs
+// beside the next handler, since the response body never depends on it.
+func (p *policy) decideActual(d *decision.Decision, r *http.Request) (lookup <-chan bool) {
+	d.Kind = decision.Actual
+	// Vary: Origin on every response, allow_all's too. allow_all's answer
+	// is the same for every origin, but another cors handler on the same
+	// route may decide by origin (everyone anonymously, your own app with
+	// credentials): without Vary, a shared cache would serve the "*" copy
+	// to the app's credentialed request, which browsers then refuse.
+	d.Vary = "Origin"
+	if p.allowAll {
+		d.ACAO = "*"
+		d.ACEH = p.aceh
+		return nil
+	}
+	// Browsers send exactly one Origin; several are not an origin at all.
+	if d.Origins != 1 {
+		d.Reason = decision.OriginNotAllowed
+		return nil
+	}
+	if p.origins.Contains(d.Origin) {
+		p.completeActual(d, true)
+		return nil
+	}
+	if p.permission == nil {
+		p.completeActual(d, false)
+		return nil
+	}
+	if p.cached != nil {
+		if allowed, known := p.cached.Cached(d.Origin, r.Host); known {
+			p.completeActual(d, allowed)
+			return nil
+		}
+		return p.lookup(r, d.Origin)
+	}
+	p.completeActual(d, p.permission.Allowed(r.Context(), d.Origin, r.Host))
+	return nil
+}
+
+// lookup asks the permission module in the background. The module bounds
+// the wait by its timeout and the request's context, so the goroutine
+// always ends; the channel's buffer lets it end even if nobody reads.
+func (p *policy) lookup(r *http.Request, o string) <-chan bool {
+	ch := make(chan bool, 1)
+	ctx, host, checker := r.Context(), r.Host, p.permission
+	go func() { ch <- checker.Allowed(ctx, o, host) }()
+	return ch
+}
+
+// completeActual finishes the decision about an actual request once
+// whether its origin is allowed is known.
+func (p *policy) completeActual(d *decision.Decision, allowed bool) {
+	if !allowed {
+		d.Reason = decision.OriginNotAllowed
+		return
+	}
+	d.Reason = decision.Allowed
+	d.ACAO = d.Origin
+	if p.credentials {
+		d.ACAC = "true"
+	}
+	d.ACEH = p.aceh
+	d.ExposeFromResponse = p.exposeFromResponse
+}
+
+// allowOrigin reports whether the Origin o of request r may read
+// responses: allow_all, the static origins, patterns and regexps or, for
+// what they do not allow, the permission module, waited for. The static
+// check comes first and never causes a lookup; the module sees the
+// request's Host, so that one endpoint can answer per tenant.
 func (p *policy) allowOrigin(r *http.Request, o string) bool {
-	return p.allowAll || p.allowListed(r, o)
+	if p.allowAll || p.origins.Contains(o) {
+		return true
+	}
+	return p.permission != nil && p.permission.Allowed(r.Context(), o, r.Host)
 }
 
 // allowMethod implements the method half of the Fetch standard's
@@ -51,36 +148,8 @@ func (p *policy) allowMethod(m string) bool {
 		return true
 	}
 	if p.anyMethod {
-		return isToken(m) && !fetch.IsForbiddenMethod(m)
+		return fetch.IsToken(m) && !fetch.IsForbiddenMethod(m)
 	}
 	_, ok := p.methods[m]
 	return ok
-}
-
-// actualHeaders decides the CORS headers of a response to an actual
-// (non-preflight) request, Fetch standard's "CORS check" from the server
-// side. exposeFromResponse reports that ACEH must list the response's own
-// header names (expose_headers * with credentials).
-func (p *policy) actualHeaders(ah *actualHeaders, r *http.Request, origins []string) (exposeFromResponse bool) {
-	// Vary: Origin on every response, allow_all's too. allow_all's answer
-	// is the same for every origin, but another cors handler on the same
-	// route may decide by origin (everyone anonymously, your own app with
-	// credentials): without Vary, a shared cache would serve the "*" copy
-	// to the app's credentialed request, which browsers then refuse.
-	ah[slotVary] = "Origin"
-	if p.allowAll {
-		ah[slotACAO] = "*"
-		ah[slotACEH] = p.aceh
-		return false
-	}
-	// Browsers send exactly one Origin; several are not an origin at all.
-	if len(origins) != 1 || !p.allowListed(r, origins[0]) {
-		return false
-	}
-	ah[slotACAO] = origins[0]
-	if p.credentials {
-		ah[slotACAC] = "true"
-	}
-	ah[slotACEH] = p.aceh
-	return p.exposeFromResponse
 }

@@ -3,8 +3,11 @@ package cors
 import (
 	"io"
 	"net/http"
+	"sync"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/corsedge/caddy-cors/internal/decision"
 )
 
 // corsWriter makes the decided CORS headers the ones that go out, however
@@ -15,37 +18,64 @@ import (
 // serve writes them on the way out, where Caddy writes its error responses
 // (basic_auth's 401, reverse_proxy's 502) with the same header map.
 //
-// One corsWriter is the one allocation of an actual request: it carries the
-// per-request backing array of the header values too.
+// It carries the request's decision, and the permission lookup still
+// running for it, if any: the headers wait for its answer, the body does
+// not.
 type corsWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	headers            actualHeaders
-	preflight          *passthroughPreflight // instead of headers, with passthrough_preflight
-	exposeFromResponse bool
-	done               bool
+	h      *Handler
+	r      *http.Request
+	d      decision.Decision
+	lookup <-chan bool // a permission answer that completes d, or nil
+	done   bool
 }
 
-func newCORSWriter(w http.ResponseWriter) *corsWriter {
-	return &corsWriter{ResponseWriterWrapper: caddyhttp.ResponseWriterWrapper{ResponseWriter: w}}
+// writers are reused across requests. The rule that makes it safe: a
+// writer goes back only after next.ServeHTTP has returned and the headers
+// are settled, and net/http forbids using a ResponseWriter after its
+// ServeHTTP returns (a hijacked connection is used through its net.Conn,
+// not the writer; a handler that panics never gives its writer back).
+// Nothing that goes out with the response lives in the writer: the header
+// values are written as slices of a fresh array (writeDecided), because
+// net/http may serialize the header map after ServeHTTP has returned.
+var writers = sync.Pool{New: func() any { return new(corsWriter) }}
+
+// getWriter returns a writer for w and r, its decision zero.
+func getWriter(h *Handler, w http.ResponseWriter, r *http.Request) *corsWriter {
+	cw := writers.Get().(*corsWriter)
+	cw.ResponseWriter, cw.h, cw.r = w, h, r
+	return cw
 }
 
-// serve calls next with the writer and settles the headers if next wrote
-// nothing.
-func (cw *corsWriter) serve(r *http.Request, next caddyhttp.Handler) error {
-	err := next.ServeHTTP(cw, r)
+// putWriter gives cw back, holding nothing of its request.
+func putWriter(cw *corsWriter) {
+	*cw = corsWriter{}
+	writers.Put(cw)
+}
+
+// serve calls next with the writer, settles the headers if next wrote
+// nothing, and gives the writer back.
+func (cw *corsWriter) serve(next caddyhttp.Handler) error {
+	err := next.ServeHTTP(cw, cw.r)
 	cw.finalize()
+	putWriter(cw)
 	return err
 }
 
+// finalize settles the headers, once: it waits for a permission answer
+// still to come, records the decision it completes, and writes the
+// decision's headers.
 func (cw *corsWriter) finalize() {
-	if !cw.done {
-		cw.done = true
-		if cw.preflight != nil {
-			cw.preflight.writeTo(cw.ResponseWriter.Header())
-			return
-		}
-		cw.headers.writeTo(cw.ResponseWriter.Header(), cw.exposeFromResponse)
+	if cw.done {
+		return
 	}
+	cw.done = true
+	if cw.lookup != nil {
+		cw.h.policy.completeActual(&cw.d, <-cw.lookup)
+		cw.lookup = nil
+		cw.h.record(cw.r, &cw.d)
+	}
+	writeDecided(cw.ResponseWriter.Header(), &cw.d)
 }
 
 // WriteHeader implements http.ResponseWriter. Informational responses

@@ -220,7 +220,7 @@ func (p *HTTP) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := metrics.register(ctx.GetMetricsRegistry()); err != nil {
+	if err := metrics.register(ctx); err != nil {
 		return fmt.Errorf("registering metrics: %v", err)
 	}
 	p.cfg = cfg
@@ -322,8 +322,26 @@ func (p *HTTP) Cleanup() error {
 // Allowed implements Checker. A cached decision costs two hashes, a read
 // lock and a map lookup, and does not allocate.
 func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
+	allowed, known, key, name := p.known(o, host)
+	if known {
+		return allowed
+	}
+	metrics.misses.Inc()
+	return p.decide(ctx, key, o, name)
+}
+
+// Cached implements Cached: the answer when it needs no lookup (cached,
+// or a malformed Origin or Host, denied without one).
+func (p *HTTP) Cached(o, host string) (allowed, known bool) {
+	allowed, known, _, _ = p.known(o, host)
+	return allowed, known
+}
+
+// known answers what needs no lookup. When it does not know, key and name
+// are the cache key and the lower-cased host name to look up.
+func (p *HTTP) known(o, host string) (allowed, known bool, key uint64, name string) {
 	if len(o) > origin.MaxLength || len(host) > maxHostLen+len(":65535") {
-		return p.deniedMalformed(o, host)
+		return p.deniedMalformed(o, host), true, 0, ""
 	}
 	// A Host as browsers send it (lower case) is, without its port, the
 	// key it was cached under, and every cached key was checked before
@@ -331,22 +349,21 @@ func (p *HTTP) Allowed(ctx context.Context, o, host string) bool {
 	if name, ok := portless(host); ok {
 		key := p.state.cache.hash(o, name)
 		if r, ok := p.state.cache.get(key, o, name, p.hitClock()); ok {
-			return p.cached(o, host, r)
+			return p.cached(o, host, r), true, 0, ""
 		}
 	}
-	return p.allowedSlow(ctx, o, host)
+	return p.knownSlow(o, host)
 }
 
-// allowedSlow checks what a hit on the fast path did not need to: the
-// Host in full (lower-casing another case on the stack), then, on a miss,
-// the Origin, before asking the endpoint.
-func (p *HTTP) allowedSlow(ctx context.Context, o, host string) bool {
+// knownSlow checks what a hit on the fast path did not need to: the Host
+// in full (lower-casing another case on the stack), then, on a miss, the
+// Origin.
+func (p *HTTP) knownSlow(o, host string) (allowed, known bool, key uint64, name string) {
 	name, upper, ok := splitHost(host)
 	if !ok {
-		return p.deniedMalformed(o, host)
+		return p.deniedMalformed(o, host), true, 0, ""
 	}
 	s := p.state
-	var key uint64
 	var r result
 	if upper {
 		var buf [maxHostLen]byte
@@ -361,16 +378,15 @@ func (p *HTTP) allowedSlow(ctx context.Context, o, host string) bool {
 		r, ok = s.cache.get(key, o, name, p.hitClock())
 	}
 	if ok {
-		return p.cached(o, host, r)
+		return p.cached(o, host, r), true, 0, ""
 	}
 	if !origin.Canonical(o) {
 		if c := p.logger.Check(zapcore.DebugLevel, "permission denied without a lookup: not a well-formed origin"); c != nil {
 			c.Write(zap.String("origin", truncate(o)))
 		}
-		return false
+		return false, true, 0, ""
 	}
-	metrics.misses.Inc()
-	return p.decide(ctx, key, o, name)
+	return false, false, key, name
 }
 
 // cached returns a decision found in the cache.
@@ -439,6 +455,7 @@ func (l *errorLog) admit(now time.Time) (ok bool, suppressed int) {
 // Interface guards
 var (
 	_ Checker               = (*HTTP)(nil)
+	_ Cached                = (*HTTP)(nil)
 	_ caddy.Provisioner     = (*HTTP)(nil)
 	_ caddy.CleanerUpper    = (*HTTP)(nil)
 	_ caddyfile.Unmarshaler = (*HTTP)(nil)

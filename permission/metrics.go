@@ -1,9 +1,10 @@
 package permission
 
 import (
-	"errors"
-
+	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
+
+	cmetrics "github.com/corsedge/caddy-cors/internal/metrics"
 )
 
 // Metrics of every permission.http module in the process. They are
@@ -26,7 +27,7 @@ type permissionMetrics struct {
 }
 
 func newMetrics() *permissionMetrics {
-	const ns, sub = "caddy", "http_cors_permission"
+	const ns, sub = cmetrics.Namespace, cmetrics.Subsystem + "_permission"
 	m := &permissionMetrics{
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "lookups_total",
@@ -60,21 +61,9 @@ func newMetrics() *permissionMetrics {
 	return m
 }
 
-// register adds the collectors to a config's registry; a second module in
-// the same config finds them there already, which is fine.
-func (m *permissionMetrics) register(reg *prometheus.Registry) error {
-	if reg == nil {
-		return nil // a bare caddy.Context, as in unit tests
-	}
-	for _, c := range []prometheus.Collector{m.lookups, m.hits, m.misses, m.waiting, m.shed, m.duration} {
-		if err := reg.Register(c); err != nil {
-			var dup prometheus.AlreadyRegisteredError
-			if !errors.As(err, &dup) {
-				return err
-			}
-		}
-	}
-	return nil
+// register adds the collectors to the registry of ctx's config.
+func (m *permissionMetrics) register(ctx caddy.Context) error {
+	return cmetrics.Register(ctx, m.lookups, m.hits, m.misses, m.waiting, m.shed, m.duration)
 }
 
 func (m *permissionMetrics) countLookup(r result) {

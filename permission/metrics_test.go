@@ -22,7 +22,7 @@ func TestMetrics(t *testing.T) {
 	// A second module in the same config registers the same collectors.
 	if _, _, _ = provisionHTTP(t, &HTTP{Endpoint: e.URL + "/other"}, nil); false {
 	}
-	if err := metrics.register(ctx.GetMetricsRegistry()); err != nil {
+	if err := metrics.register(ctx); err != nil {
 		t.Fatalf("registering again: %v", err)
 	}
 	hits, misses, allowed := counterValue(metrics.hits), counterValue(metrics.misses), counterValue(metrics.allowed)
@@ -42,12 +42,12 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]bool{
-		"caddy_http_cors_permission_lookups_total":           false,
-		"caddy_http_cors_permission_cache_hits_total":        false,
-		"caddy_http_cors_permission_cache_misses_total":      false,
-		"caddy_http_cors_permission_lookups_waiting":         false,
-		"caddy_http_cors_permission_lookups_shed_total":      false,
-		"caddy_http_cors_permission_lookup_duration_seconds": false,
+		"caddy_cors_permission_lookups_total":           false,
+		"caddy_cors_permission_cache_hits_total":        false,
+		"caddy_cors_permission_cache_misses_total":      false,
+		"caddy_cors_permission_lookups_waiting":         false,
+		"caddy_cors_permission_lookups_shed_total":      false,
+		"caddy_cors_permission_lookup_duration_seconds": false,
 	}
 	for _, f := range families {
 		if _, ok := want[f.GetName()]; !ok {

@@ -22,6 +22,17 @@ type Checker interface {
 	Allowed(ctx context.Context, origin, host string) bool
 }
 
+// Cached is implemented by a Checker that can tell without waiting
+// whether it knows the answer for an origin and host (a cached answer, or
+// a malformed value it denies without asking). The cors handler then
+// decides actual requests whose answer is not known yet beside the next
+// handler, instead of before it: it calls Allowed in the background and
+// waits only when the response's headers are written. A Checker without
+// it is asked on the request path. Cached must not allocate.
+type Cached interface {
+	Cached(origin, host string) (allowed, known bool)
+}
+
 // maxHostLen bounds a request Host once its port is dropped: a DNS name
 // is at most 253 bytes, a bracketed IPv6 literal much less.
 const maxHostLen = 253

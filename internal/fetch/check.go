@@ -185,7 +185,7 @@ func extractList(h http.Header, name string) ([]string, bool) {
 			if v == "" {
 				continue
 			}
-			if !isToken(v) {
+			if !IsToken(v) {
 				return nil, false
 			}
 			out = append(out, v)

@@ -179,7 +179,7 @@ func mimeEssence(v string) (string, bool) {
 		sub = sub[:semi]
 	}
 	sub = strings.TrimRight(sub, " \t\r\n")
-	if !isToken(typ) || !isToken(sub) {
+	if !IsToken(typ) || !IsToken(sub) {
 		return "", false
 	}
 	return strings.ToLower(typ + "/" + sub), true
@@ -268,18 +268,4 @@ func NeedsPreflight(method string, headers []Header) bool {
 // then not sent). Chromium sends the same.
 func PreflightRequestHeaders(method string, headers []Header) (acrm, acrh string) {
 	return method, strings.Join(UnsafeHeaderNames(headers), ",")
-}
-
-// isToken reports whether s is an RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
-		}
-	}
-	return true
 }
