@@ -11,41 +11,39 @@ import (
 )
 
 // ServeHTTP implements caddyhttp.MiddlewareHandler. It classifies the
-// request once, decides it (a decision.Decision, in the pooled writer),
-// records the decision, and serves it: a preflight is answered here
-// unless passthrough_preflight; everything else goes to next through a
-// writer that settles the decided headers.
+// request once, decides it (a decision.Decision), records the decision,
+// and serves it: a preflight is answered here unless
+// passthrough_preflight; everything else goes to next through a writer
+// that settles the decided headers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	cw := getWriter(h, w, r)
-	d := &cw.d
+	var d decision.Decision
 	origins := r.Header[hdrOrigin]
 	if d.Origins = len(origins); d.Origins > 0 {
 		d.Origin = origins[0]
 	}
 	switch {
 	case d.Origins == 0:
-		h.policy.decideNoOrigin(d)
+		h.policy.decideNoOrigin(&d)
 	case d.Origins == 1 && sameOrigin(r, d.Origin):
-		h.policy.decideSameOrigin(d)
+		h.policy.decideSameOrigin(&d)
 	case r.Method == http.MethodOptions && r.Header[hdrACRM] != nil:
 		// Fetch standard, CORS-preflight request: an OPTIONS request
 		// with an Origin and an Access-Control-Request-Method. An
 		// OPTIONS request without the latter is an actual request.
-		h.policy.decidePreflight(d, r, r.Header[hdrACRM])
-		h.record(r, d)
+		h.policy.decidePreflight(&d, r, r.Header[hdrACRM])
+		h.record(r, &d)
 		if h.policy.passthrough {
-			return cw.serve(next)
+			return h.serveNext(w, r, next, decide(&d), nil)
 		}
-		h.answerPreflight(w, d)
-		putWriter(cw)
+		h.answerPreflight(w, &d)
 		return nil
 	default:
-		cw.lookup = h.policy.decideActual(d, r)
+		if answer := h.policy.decideActual(&d, r); answer != nil {
+			return h.serveNext(w, r, next, decided{}, &pending{d: d, answer: answer})
+		}
 	}
-	if cw.lookup == nil {
-		h.record(r, d)
-	}
-	return cw.serve(next)
+	h.record(r, &d)
+	return h.serveNext(w, r, next, decide(&d), nil)
 }
 
 // record counts a final decision, logs a denial at debug level, and hands

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/corsedge/caddy-cors/internal/decision"
 	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
@@ -28,62 +27,6 @@ const (
 	hdrACMA  = "Access-Control-Max-Age"
 	hdrACAPN = "Access-Control-Allow-Private-Network"
 )
-
-// writeDecided makes the CORS headers of h exactly those that d implies:
-// whatever else set them is removed, and Vary is merged, not replaced.
-// Every value goes in as a one-element slice of an array that belongs to
-// this response alone (its one allocation), never a slice shared with
-// another response or with the request: a downstream handler that edits
-// values in place, as Caddy's header directive does, reaches nothing
-// else. With d.ExposeFromResponse, ACEH lists the response's own names.
-func writeDecided(h http.Header, d *decision.Decision) {
-	deleteCORS(h)
-	if d.ExposeFromResponse {
-		d.ACEH = exposableNames(h)
-	}
-	n := 0
-	for _, v := range [...]string{d.ACAO, d.ACAC, d.ACEH, d.ACAM, d.ACMA, d.ACAPN, d.Vary} {
-		if v != "" {
-			n++
-		}
-	}
-	if len(d.ACAH) == 1 {
-		n++
-	}
-	if n == 0 {
-		return
-	}
-	vals := make([]string, n)
-	i := 0
-	i = setOne(h, hdrACAO, d.ACAO, vals, i)
-	i = setOne(h, hdrACAC, d.ACAC, vals, i)
-	i = setOne(h, hdrACEH, d.ACEH, vals, i)
-	i = setOne(h, hdrACAM, d.ACAM, vals, i)
-	switch len(d.ACAH) {
-	case 0:
-	case 1:
-		i = setOne(h, hdrACAH, d.ACAH[0], vals, i)
-	default:
-		h[hdrACAH] = slices.Clone(d.ACAH) // a client that split the list: rare
-	}
-	i = setOne(h, hdrACMA, d.ACMA, vals, i)
-	i = setOne(h, hdrACAPN, d.ACAPN, vals, i)
-	if d.Vary != "" {
-		vals[i] = d.Vary
-		mergeVary(h, vals[i:i+1:i+1])
-	}
-}
-
-// setOne sets h[name] to v, stored in vals[i], unless v is empty; it
-// returns the next free index of vals.
-func setOne(h http.Header, name, v string, vals []string, i int) int {
-	if v == "" {
-		return i
-	}
-	vals[i] = v
-	h[name] = vals[i : i+1 : i+1]
-	return i + 1
-}
 
 // mergeVary adds to Vary the names listed in vary[0] that it lacks,
 // keeping what is there; "Vary: *" already covers everything. vary is a

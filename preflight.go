@@ -62,6 +62,7 @@ func (h *Handler) answerPreflight(w http.ResponseWriter, d *decision.Decision) {
 		w.WriteHeader(http.StatusForbidden)
 		return
 	}
-	writeDecided(w.Header(), d)
+	out := decide(d)
+	out.writeTo(w.Header())
 	w.WriteHeader(h.policy.preflightStatus)
 }

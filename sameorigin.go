@@ -16,14 +16,20 @@ import (
 // proxy is trusted is its X-Forwarded-Proto believed. Anything uncertain
 // is not same-origin, and so gets the full CORS treatment.
 func sameOrigin(r *http.Request, o string) bool {
-	scheme, rest, ok := strings.Cut(o, "://")
-	if !ok || r.Host == "" {
+	var scheme, rest string
+	switch {
+	case strings.HasPrefix(o, "https://"):
+		scheme, rest = "https", o[len("https://"):]
+	case strings.HasPrefix(o, "http://"):
+		scheme, rest = "http", o[len("http://"):]
+	default:
 		return false
 	}
 	oHost, oPort := splitAuthority(rest)
 	rHost, rPort := splitAuthority(r.Host)
-	if !strings.EqualFold(oHost, rHost) {
-		return false // the common case: decided without the scheme
+	// The common case, another site, is decided here without the scheme.
+	if len(oHost) != len(rHost) || !strings.EqualFold(oHost, rHost) {
+		return false
 	}
 	if scheme != requestScheme(r) {
 		return false
@@ -47,11 +53,15 @@ func requestScheme(r *http.Request) string {
 // splitAuthority splits "host[:port]" (host may be a bracketed IPv6
 // literal) without validating either part.
 func splitAuthority(a string) (host, port string) {
-	i := strings.LastIndexByte(a, ':')
-	if i < 0 || strings.IndexByte(a[i:], ']') >= 0 {
-		return a, ""
+	for i := len(a) - 1; i >= 0; i-- {
+		switch a[i] {
+		case ':':
+			return a[:i], a[i+1:]
+		case ']':
+			return a, ""
+		}
 	}
-	return a[:i], a[i+1:]
+	return a, ""
 }
 
 // cmpPort is a port for comparison: the scheme's default when absent.

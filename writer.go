@@ -17,17 +17,21 @@ import (
 // replaced rather than duplicated. When the next handler writes nothing,
 // serve writes them on the way out, where Caddy writes its error responses
 // (basic_auth's 401, reverse_proxy's 502) with the same header map.
-//
-// It carries the request's decision, and the permission lookup still
-// running for it, if any: the headers wait for its answer, the body does
-// not.
 type corsWriter struct {
 	caddyhttp.ResponseWriterWrapper
-	h      *Handler
-	r      *http.Request
+	h       *Handler
+	r       *http.Request
+	out     decided
+	pending *pending // a decision that awaits a permission answer, or nil
+	done    bool
+}
+
+// pending is an actual request's decision whose origin awaits a
+// permission lookup running beside the next handler: the headers wait
+// for its answer, the body does not.
+type pending struct {
 	d      decision.Decision
-	lookup <-chan bool // a permission answer that completes d, or nil
-	done   bool
+	answer <-chan bool
 }
 
 // writers are reused across requests. The rule that makes it safe: a
@@ -35,47 +39,37 @@ type corsWriter struct {
 // are settled, and net/http forbids using a ResponseWriter after its
 // ServeHTTP returns (a hijacked connection is used through its net.Conn,
 // not the writer; a handler that panics never gives its writer back).
-// Nothing that goes out with the response lives in the writer: the header
-// values are written as slices of a fresh array (writeDecided), because
-// net/http may serialize the header map after ServeHTTP has returned.
+// Nothing that goes out with the response lives in the writer: the values
+// are in decided's own array, because net/http may serialize the header
+// map after ServeHTTP has returned.
 var writers = sync.Pool{New: func() any { return new(corsWriter) }}
 
-// getWriter returns a writer for w and r, its decision zero.
-func getWriter(h *Handler, w http.ResponseWriter, r *http.Request) *corsWriter {
+// serveNext calls next through a pooled writer that settles out's
+// headers (or p's, once answered), and gives the writer back.
+func (h *Handler) serveNext(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, out decided, p *pending) error {
 	cw := writers.Get().(*corsWriter)
-	cw.ResponseWriter, cw.h, cw.r = w, h, r
-	return cw
-}
-
-// putWriter gives cw back, holding nothing of its request.
-func putWriter(cw *corsWriter) {
+	cw.ResponseWriter, cw.h, cw.r, cw.out, cw.pending = w, h, r, out, p
+	err := next.ServeHTTP(cw, r)
+	cw.finalize()
 	*cw = corsWriter{}
 	writers.Put(cw)
-}
-
-// serve calls next with the writer, settles the headers if next wrote
-// nothing, and gives the writer back.
-func (cw *corsWriter) serve(next caddyhttp.Handler) error {
-	err := next.ServeHTTP(cw, cw.r)
-	cw.finalize()
-	putWriter(cw)
 	return err
 }
 
 // finalize settles the headers, once: it waits for a permission answer
-// still to come, records the decision it completes, and writes the
-// decision's headers.
+// still to come and records the decision it completes, then writes the
+// decided headers.
 func (cw *corsWriter) finalize() {
 	if cw.done {
 		return
 	}
 	cw.done = true
-	if cw.lookup != nil {
-		cw.h.policy.completeActual(&cw.d, <-cw.lookup)
-		cw.lookup = nil
-		cw.h.record(cw.r, &cw.d)
+	if p := cw.pending; p != nil {
+		cw.h.policy.completeActual(&p.d, <-p.answer)
+		cw.h.record(cw.r, &p.d)
+		cw.out = decide(&p.d)
 	}
-	writeDecided(cw.ResponseWriter.Header(), &cw.d)
+	cw.out.writeTo(cw.ResponseWriter.Header())
 }
 
 // WriteHeader implements http.ResponseWriter. Informational responses

@@ -8,7 +8,7 @@ import (
 // Hook receives the decisions of the cors handlers that a request passes,
 // once each is final. Only `caddy cors check` sets one: it serves a
 // request through a provisioned config and needs to know what each
-// handler decided, without logs or counters. A Hook must not keep d.
+// handler decided, without logs or counters. d is the hook's own copy.
 type Hook func(d *Decision)
 
 type hookKey struct{}
@@ -24,12 +24,15 @@ func WithHook(ctx context.Context, h Hook) context.Context {
 	return context.WithValue(ctx, hookKey{}, h)
 }
 
-// Report hands d to the hook installed in ctx, if any.
+// Report hands a copy of d to the hook installed in ctx, if any. The
+// copy keeps d itself on its caller's stack: a pointer handed to a
+// function value would move it to the heap on every request.
 func Report(ctx context.Context, d *Decision) {
 	if !hooked.Load() {
 		return
 	}
 	if h, _ := ctx.Value(hookKey{}).(Hook); h != nil {
-		h(d)
+		c := *d
+		h(&c)
 	}
 }
