@@ -152,6 +152,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.policy, h.problems = compile(h)
 	if h.policy != nil {
 		h.policy.permission = h.permission
+		h.policy.cached, _ = h.permission.(permission.Cached)
 		for _, w := range h.policy.warnings {
 			h.logger.Warn(w)
 		}

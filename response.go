@@ -1,6 +1,7 @@
 package cors
 
 import (
+	"math/bits"
 	"net/http"
 	"slices"
 
@@ -38,10 +39,48 @@ type decided struct {
 
 // decide turns d into the values a response carries.
 func decide(d *decision.Decision) decided {
+	if d.Kind == decision.Preflight {
+		return decidePreflightValues(d)
+	}
+	out := decided{expose: d.ExposeFromResponse}
+	if d.ACAO == "" { // Vary alone: no Origin, same-origin, not allowed
+		v := new([1]string)
+		v[0] = d.Vary
+		out.vals, out.set = v[:], 1<<slotVary
+		return out
+	}
+	// An allowed actual request: ACAO, ACAC and ACEH when sent, Vary.
+	var v []string
+	switch {
+	case d.ACAC != "" && (d.ACEH != "" || out.expose):
+		v = new([4]string)[:]
+	case d.ACAC != "" || d.ACEH != "" || out.expose:
+		v = new([3]string)[:]
+	default:
+		v = new([2]string)[:]
+	}
+	v[0], out.set = d.ACAO, 1<<slotACAO
+	j := 1
+	if d.ACAC != "" {
+		v[j], out.set = d.ACAC, out.set|1<<slotACAC
+		j++
+	}
+	if d.ACEH != "" || out.expose {
+		v[j], out.set = d.ACEH, out.set|1<<slotACEH
+		j++
+	}
+	v[j], out.set = d.Vary, out.set|1<<slotVary
+	out.vals = v
+	return out
+}
+
+// decidePreflightValues is decide for a preflight, whose response has
+// up to all eight slots.
+func decidePreflightValues(d *decision.Decision) decided {
 	var all [numSlots]string
 	all[slotACAO], all[slotACAC], all[slotACEH] = d.ACAO, d.ACAC, d.ACEH
 	all[slotACAM], all[slotACMA], all[slotACAPN], all[slotVary] = d.ACAM, d.ACMA, d.ACAPN, d.Vary
-	out := decided{expose: d.ExposeFromResponse}
+	var out decided
 	switch len(d.ACAH) {
 	case 0:
 	case 1:
@@ -56,27 +95,13 @@ func decide(d *decision.Decision) decided {
 			n++
 		}
 	}
-	if out.expose {
-		out.set |= 1 << slotACEH // filled in when the response is written
-		if all[slotACEH] == "" {
-			n++
-		}
-	}
-	switch n {
-	case 0:
+	if n == 0 {
 		return out
-	case 1: // Vary alone: no Origin, same-origin, not allowed
-		out.vals = new([1]string)[:]
-	case 2, 3: // an actual request allowed: ACAO, (ACAC,) Vary
-		out.vals = new([3]string)[:]
-	default:
-		out.vals = make([]string, n)
 	}
-	j := 0
-	for i, v := range all {
-		if out.set&(1<<i) != 0 {
-			out.vals[j] = v
-			j++
+	out.vals = make([]string, 0, n)
+	for _, v := range all {
+		if v != "" {
+			out.vals = append(out.vals, v)
 		}
 	}
 	return out
@@ -90,14 +115,12 @@ func (out *decided) writeTo(h http.Header) {
 	if out.expose {
 		exposed = exposableNames(h) // before any CORS header is set
 	}
+	if out.acah != nil {
+		h[hdrACAH] = out.acah
+	}
 	j := 0
-	for i := range numSlots - 1 {
-		if out.set&(1<<i) == 0 {
-			if i == slotACAH && out.acah != nil {
-				h[hdrACAH] = out.acah
-			}
-			continue
-		}
+	for set := out.set &^ (1 << slotVary); set != 0; set &= set - 1 {
+		i := bits.TrailingZeros8(set)
 		if i == slotACEH && out.expose {
 			if out.vals[j] = exposed; exposed == "" {
 				j++

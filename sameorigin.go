@@ -25,13 +25,10 @@ func sameOrigin(r *http.Request, o string) bool {
 	default:
 		return false
 	}
-	oHost, oPort := splitAuthority(rest)
-	rHost, rPort := splitAuthority(r.Host)
-	// The common case, another site, is decided here without the scheme.
-	if len(oHost) != len(rHost) || !strings.EqualFold(oHost, rHost) {
-		return false
-	}
-	if scheme != requestScheme(r) {
+	// The common case, another site, is decided here, mostly at the
+	// first bytes, without looking at the scheme.
+	oPort, rPort, ok := sameHostName(rest, r.Host)
+	if !ok || scheme != requestScheme(r) {
 		return false
 	}
 	return cmpPort(oPort, scheme) == cmpPort(rPort, scheme)
@@ -50,18 +47,43 @@ func requestScheme(r *http.Request) string {
 	return "http"
 }
 
-// splitAuthority splits "host[:port]" (host may be a bracketed IPv6
-// literal) without validating either part.
-func splitAuthority(a string) (host, port string) {
-	for i := len(a) - 1; i >= 0; i-- {
-		switch a[i] {
-		case ':':
-			return a[:i], a[i+1:]
-		case ']':
-			return a, ""
+// sameHostName compares the host names of two authorities,
+// "host[:port]" (host may be a bracketed IPv6 literal), ASCII
+// case-insensitively, and returns their ports.
+func sameHostName(a, b string) (aPort, bPort string, ok bool) {
+	i := 0
+	for ; i < len(a) && i < len(b); i++ {
+		ca, cb := a[i], b[i]
+		if ca == ':' && a[0] != '[' || ca == ':' && i > 0 && a[i-1] == ']' {
+			break
+		}
+		if lower(ca) != lower(cb) {
+			return "", "", false
 		}
 	}
-	return a, ""
+	aPort, aOK := portAfter(a, i)
+	bPort, bOK := portAfter(b, i)
+	return aPort, bPort, aOK && bOK
+}
+
+// portAfter returns the port of authority a whose host name ends at i:
+// "" when a ends there, what follows ":" otherwise; ok is false when the
+// host name goes on.
+func portAfter(a string, i int) (string, bool) {
+	if i == len(a) {
+		return "", true
+	}
+	if a[i] != ':' {
+		return "", false
+	}
+	return a[i+1:], true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // cmpPort is a port for comparison: the scheme's default when absent.
