@@ -10,40 +10,48 @@ import (
 	"github.com/corsedge/caddy-cors/internal/decision"
 )
 
-// ServeHTTP implements caddyhttp.MiddlewareHandler. It classifies the
-// request once, decides it (a decision.Decision), records the decision,
+// ServeHTTP implements caddyhttp.MiddlewareHandler. It classifies and
+// decides the request once (a decision.Decision), records the decision,
 // and serves it: a preflight is answered here unless
 // passthrough_preflight; everything else goes to next through a writer
 // that settles the decided headers.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	var d decision.Decision
+	answer := h.decide(&d, r)
+	if answer != nil {
+		// Recorded when the answer comes, as the headers are written.
+		return h.serveNext(w, r, next, decided{}, &pending{d: d, answer: answer})
+	}
+	h.record(r, &d)
+	if d.Kind == decision.Preflight && !h.policy.passthrough {
+		h.answerPreflight(w, &d)
+		return nil
+	}
+	return h.serveNext(w, r, next, decide(&d), nil)
+}
+
+// decide classifies r as the Fetch standard does and decides it into d.
+// For an actual request whose origin awaits a permission lookup, it
+// returns the channel the answer comes on, and d is completed then.
+func (h *Handler) decide(d *decision.Decision, r *http.Request) (answer <-chan bool) {
 	origins := r.Header[hdrOrigin]
 	if d.Origins = len(origins); d.Origins > 0 {
 		d.Origin = origins[0]
 	}
 	switch {
 	case d.Origins == 0:
-		h.policy.decideNoOrigin(&d)
+		h.policy.decideNoOrigin(d)
 	case d.Origins == 1 && sameOrigin(r, d.Origin):
-		h.policy.decideSameOrigin(&d)
+		h.policy.decideSameOrigin(d)
 	case r.Method == http.MethodOptions && r.Header[hdrACRM] != nil:
-		// Fetch standard, CORS-preflight request: an OPTIONS request
-		// with an Origin and an Access-Control-Request-Method. An
-		// OPTIONS request without the latter is an actual request.
-		h.policy.decidePreflight(&d, r, r.Header[hdrACRM])
-		h.record(r, &d)
-		if h.policy.passthrough {
-			return h.serveNext(w, r, next, decide(&d), nil)
-		}
-		h.answerPreflight(w, &d)
-		return nil
+		// CORS-preflight request: an OPTIONS request with an Origin and
+		// an Access-Control-Request-Method. An OPTIONS request without
+		// the latter is an actual request.
+		h.policy.decidePreflight(d, r, r.Header[hdrACRM])
 	default:
-		if answer := h.policy.decideActual(&d, r); answer != nil {
-			return h.serveNext(w, r, next, decided{}, &pending{d: d, answer: answer})
-		}
+		return h.policy.decideActual(d, r)
 	}
-	h.record(r, &d)
-	return h.serveNext(w, r, next, decide(&d), nil)
+	return nil
 }
 
 // record counts a final decision, logs a denial at debug level, and hands
