@@ -1,9 +1,16 @@
 package cors
 
 import (
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/corsedge/caddy-cors/permission"
 )
 
 // BenchmarkPermission: an origin the permission endpoint allowed, once
@@ -111,4 +118,51 @@ func nanotime() int64 { return int64(time.Since(benchStart)) }
 // measure a miss.
 func benchPermissionJSON(endpoint string) []byte {
 	return []byte(`{"module":"http","endpoint":"` + endpoint + `","cache_ttl":"24h","negative_ttl":"24h"}`)
+}
+
+// uncachedOrigins numbers the origins of BenchmarkUncachedLookupLatency
+// across its runs, so that none is ever cached.
+var uncachedOrigins atomic.Int64
+
+// BenchmarkUncachedLookupLatency is the latency an origin that is not
+// cached adds to an actual request, with an endpoint and a backend that
+// each take `delay`: every iteration sends a new origin, so every one is
+// a miss. lookup=beside is the handler as it is (the lookup runs beside
+// the next handler); lookup=before is the same permission module without
+// its Cached side, which the handler must ask before next, as it did for
+// every module before the lookup moved beside next. ns/op is the
+// request's latency: about one delay beside, two before.
+func BenchmarkUncachedLookupLatency(b *testing.B) {
+	const delay = 20 * time.Millisecond
+	slow := &permissionEndpoint{}
+	slow.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slow.lookups.Add(1)
+		time.Sleep(delay)
+		w.WriteHeader(http.StatusNoContent) // every origin allowed
+	}))
+	b.Cleanup(slow.Close)
+	h, _ := provisionWithPermission(b, Handler{Origins: []string{app}, PermissionRaw: benchPermissionJSON(slow.URL), Credentials: true})
+	backend := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		time.Sleep(delay)
+		w.WriteHeader(http.StatusOK)
+		return nil
+	})
+	checker := h.policy.permission
+	for _, mode := range []string{"beside", "before"} {
+		b.Run("lookup="+mode, func(b *testing.B) {
+			h.policy.cached = nil
+			if mode == "beside" {
+				h.policy.cached = checker.(permission.Cached)
+			}
+			w := &benchWriter{h: make(http.Header)}
+			for b.Loop() {
+				origin := fmt.Sprintf("https://t%d.example.net", uncachedOrigins.Add(1)) // never seen before
+				clear(w.h)
+				_ = h.ServeHTTP(w, request("GET", map[string]string{"Origin": origin}), backend)
+				if got := w.h.Get(hdrACAO); got != origin {
+					b.Fatalf("ACAO %q, want %q", got, origin)
+				}
+			}
+		})
+	}
 }
