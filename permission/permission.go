@@ -6,6 +6,8 @@ package permission
 import (
 	"context"
 	"strings"
+
+	"github.com/corsedge/caddy-cors/internal/origin"
 )
 
 // Checker decides whether an origin may read responses from a host. The
@@ -121,20 +123,9 @@ func lowerHost(name string, buf *[maxHostLen]byte) []byte {
 	return buf[:len(name)]
 }
 
-// validPortSuffix accepts "" or ":" followed by 1 to 5 digits.
+// validPortSuffix accepts "" or ":" and a port as browsers send it.
 func validPortSuffix(s string) bool {
-	if s == "" {
-		return true
-	}
-	if s[0] != ':' || len(s) < 2 || len(s) > 6 {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return s == "" || s[0] == ':' && origin.ValidPort(s[1:])
 }
 
 // validIPv6Literal checks the characters of "[...]": hex digits, colons

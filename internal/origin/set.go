@@ -125,7 +125,7 @@ func split(o string) (scheme, host, port string, ok bool) {
 		host, rest = rest[:end], rest[end:]
 	}
 	if rest != "" {
-		if rest[0] != ':' || !validPort(rest[1:]) {
+		if rest[0] != ':' || !ValidPort(rest[1:]) {
 			return "", "", "", false
 		}
 		port = rest[1:]
@@ -133,8 +133,10 @@ func split(o string) (scheme, host, port string, ok bool) {
 	return scheme, host, port, host != ""
 }
 
-// validPort accepts a port as a browser serializes it: 1 to 65535, no leading zero.
-func validPort(p string) bool {
+// ValidPort accepts a port as a browser serializes it: 1 to 65535, no
+// leading zero. It is the one port rule of the module: Origin values,
+// and the Host values the permission module keys its cache by.
+func ValidPort(p string) bool {
 	if len(p) == 0 || len(p) > 5 || p[0] == '0' {
 		return false
 	}
