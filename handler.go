@@ -66,9 +66,15 @@ func (h *Handler) record(r *http.Request, d *decision.Decision) {
 	decision.Report(r.Context(), d)
 }
 
-// denialFields are the fields of a denial's debug line.
+// denialFields are the fields of a denial's debug line: the Origin lines
+// when the origin was refused, else the one origin and what was refused.
 func denialFields(r *http.Request, d *decision.Decision) []zap.Field {
-	fields := []zap.Field{zap.Strings("origin", r.Header[hdrOrigin])}
+	var fields []zap.Field
+	if d.Reason == decision.OriginNotAllowed {
+		fields = append(fields, zap.Strings("origin", r.Header[hdrOrigin]))
+	} else {
+		fields = append(fields, zap.String("origin", d.Origin))
+	}
 	switch d.Reason {
 	case decision.MethodNotAllowed:
 		fields = append(fields, zap.Strings("method", r.Header[hdrACRM]))
