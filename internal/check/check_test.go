@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -425,5 +426,99 @@ func TestRegistersNoModule(t *testing.T) {
 	}
 	if want := "[http.handlers.cors http.handlers.cors.permission.http]"; fmt.Sprint(ours) != want {
 		t.Errorf("modules with cors in their ID: %v, want %s", ours, want)
+	}
+}
+
+// The check finds the warnings of cors handlers wherever routes put them:
+// a site (a subroute), a handle inside it, handle_errors (the server's
+// error routes), a named route, and the handle_response routes of
+// reverse_proxy and intercept; each once, warnings before notes.
+func TestConfigWarningsEverywhere(t *testing.T) {
+	const (
+		suffix = `config warning from http.handlers.cors: origin "https://*.github.io": github.io is a public suffix; any site registered under it is allowed`
+		prefix = "config warning from http.handlers.cors: origin_regexp `https://.*\\.example\\.com` must match the whole Origin (django-cors-headers' re.match only needs its start to match): \"https://a.example.com:8080\", for one, is not allowed"
+	)
+	for _, tc := range []struct {
+		name, global, site string
+		want               []string
+	}{
+		{"site", "", `cors https://*.github.io`, []string{suffix}},
+		{"handle", "", `handle /x/* {
+		cors https://*.github.io
+	}`, []string{suffix}},
+		{"handle_errors", "", `handle_errors {
+		cors https://*.github.io
+	}`, []string{suffix}},
+		{"named route", `&(api) {
+	cors https://*.github.io
+}`, `invoke api`, []string{suffix}},
+		{"reverse_proxy handle_response", "", `reverse_proxy 127.0.0.1:9 {
+		@err status 5xx
+		handle_response @err {
+			cors https://*.github.io
+		}
+	}`, []string{suffix}},
+		{"intercept handle_response", "", `intercept {
+		@err status 404
+		handle_response @err {
+			cors https://*.github.io
+		}
+	}`, []string{suffix}},
+		{"a note after a warning", "", `cors https://*.github.io {
+		origin_regexp "https://.*\.example\.com"
+	}`, []string{suffix, prefix}},
+		{"two handlers", "", `cors /a/* https://*.github.io
+	cors /b/* https://*.github.io`, []string{suffix, suffix}},
+		{"none", "", `cors https://app.github.io`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := load(t, fmt.Sprintf(`{
+	admin off
+}
+%s
+http://localhost:8000 {
+	%s
+	respond "ok"
+}
+`, tc.global, tc.site))
+			res := run(t, c, check.Request{URL: "http://localhost:8000/", Origin: "https://me.github.io"})
+			var got []string
+			for _, n := range res.Notes {
+				if strings.HasPrefix(n, "config warning") {
+					got = append(got, n)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("config warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// Every cors handler a request passes reports its decision: two on one
+// route, the first allowing the origin and the second not, are both in
+// the exchange, as their counters count them, with the second's reason.
+func TestEveryCORSHandlerReports(t *testing.T) {
+	c := load(t, `{
+	admin off
+}
+http://localhost:8000 {
+	route {
+		cors http://localhost:8080
+		cors http://other.test
+	}
+	respond "ok"
+}
+`)
+	res := run(t, c, check.Request{URL: "http://localhost:8000/", Origin: "http://localhost:8080"})
+	if len(res.Exchanges) != 1 {
+		t.Fatalf("%d exchanges, want the actual request", len(res.Exchanges))
+	}
+	ex := res.Exchanges[0]
+	if fmt.Sprint(ex.CORSHandled) != "[requests/allowed requests/not_allowed]" {
+		t.Errorf("counted %v, want one allowed and one not", ex.CORSHandled)
+	}
+	if len(ex.CORSDenials) != 1 || ex.CORSDenials[0].String() != `origin not allowed; response sent without CORS headers (method "GET", origin "http://localhost:8080", uri "/")` {
+		t.Errorf("denials %v, want the second handler's", ex.CORSDenials)
 	}
 }

@@ -77,7 +77,7 @@ func Load(cfgJSON []byte) (*Config, error) {
 	app, err := loadApps(ctx, cfg)
 	if err != nil {
 		c.Close()
-		return nil, couldNotRun("%v", err)
+		return nil, couldNotRun("loading config: %v", err)
 	}
 	c.servers = app.Servers
 	c.warnings = configWarnings(c.servers)
@@ -87,6 +87,11 @@ func Load(cfgJSON []byte) (*Config, error) {
 // provisionBase provisions cfg without its apps and puts them back for
 // loadApps: the returned context holds cfg itself, and loads its apps
 // from cfg.AppsRaw.
+//
+// What it loads outlives Close: a storage module and the log writers and
+// encoders (none of Caddy's has a Cleanup). As with `caddy validate`, the
+// config's default log becomes the process's (caddy.Log()), and Caddy has
+// no way to put the previous one back.
 func provisionBase(cfg *caddy.Config) (caddy.Context, error) {
 	apps := cfg.AppsRaw
 	cfg.AppsRaw = nil
@@ -120,10 +125,15 @@ func loadApps(ctx caddy.Context, cfg *caddy.Config) (*caddyhttp.App, error) {
 	return http, nil
 }
 
-// Close unloads the config: the apps and every module they loaded clean
-// up (Caddy's Cleanup), as when Caddy unloads a config. Log files the
-// config opened stay open: Caddy closes them on no unload path that a
-// caller outside it can reach (see TestCloseUnloads).
+// Close unloads the config: its context ends, and the apps and every
+// module they loaded clean up (Caddy's Cleanup), as when Caddy unloads a
+// config. It is idempotent.
+//
+// Log files the config names stay open, in Caddy's pool of log writers
+// shared by every config that names the same file: Caddy v2.11.9 closes
+// them on no unload path, its own included (openLogs registers the
+// closing with OnCancel on a copy of the config's context, which is then
+// dropped), and the pool is unexported.
 func (c *Config) Close() {
 	c.closeOnce.Do(c.unload)
 }
