@@ -1,13 +1,14 @@
 package check_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
@@ -115,13 +116,21 @@ func TestModuleReasons(t *testing.T) {
 		field   string
 		value   string
 		console string
+		text    string // the denial as the text output renders it
+		handled string // what the exchange that was denied counted
 	}{
 		{"header", check.Request{Method: "PUT", Headers: []fetch.Header{{Name: "X-Secret", Value: "1"}}},
 			fetch.MissingAllowOriginHeader, "preflight denied: header not allowed", "header", "x-secret",
-			"Access to fetch at 'http://localhost:8000/api/x' from origin 'http://localhost:8080' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."},
-		{"method", check.Request{Method: "PATCH"}, fetch.MissingAllowOriginHeader, "preflight denied: method not allowed", "method", "PATCH", ""},
-		{"origin on a preflight", check.Request{Origin: "http://evil.test", Method: "PUT"}, fetch.MissingAllowOriginHeader, "preflight denied: origin not allowed", "origin", "http://evil.test", ""},
-		{"origin on a simple request", check.Request{Origin: "http://evil.test"}, fetch.MissingAllowOriginHeader, "origin not allowed; response sent without CORS headers", "origin", "http://evil.test", ""},
+			"Access to fetch at 'http://localhost:8000/api/x' from origin 'http://localhost:8080' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+			`preflight denied: header not allowed (header "x-secret", origin "http://localhost:8080")`, "preflights/denied_header"},
+		{"method", check.Request{Method: "PATCH"}, fetch.MissingAllowOriginHeader, "preflight denied: method not allowed", "method", "PATCH", "",
+			`preflight denied: method not allowed (method "PATCH", origin "http://localhost:8080")`, "preflights/denied_method"},
+		{"origin on a preflight", check.Request{Origin: "http://evil.test", Method: "PUT"}, fetch.MissingAllowOriginHeader, "preflight denied: origin not allowed", "origin", "http://evil.test", "",
+			`preflight denied: origin not allowed (origin "http://evil.test")`, "preflights/denied_origin"},
+		{"origin on a simple request", check.Request{Origin: "http://evil.test"}, fetch.MissingAllowOriginHeader, "origin not allowed; response sent without CORS headers", "origin", "http://evil.test", "",
+			`origin not allowed; response sent without CORS headers (method "GET", origin "http://evil.test", uri "/api/x")`, "requests/not_allowed"},
+		{"header list too long", check.Request{Method: "PUT", Headers: longHeaders(40)}, fetch.MissingAllowOriginHeader, "preflight denied: header not allowed", "reason", "too long or malformed", "",
+			`preflight denied: header not allowed (origin "http://localhost:8080", reason "Access-Control-Request-Headers too long or malformed")`, "preflights/denied_header"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -143,11 +152,29 @@ func TestModuleReasons(t *testing.T) {
 			if d.Message != tc.denial || !strings.Contains(fmt.Sprint(d.Fields[tc.field]), tc.value) {
 				t.Fatalf("denial %s, want %q with %s %q", d, tc.denial, tc.field, tc.value)
 			}
+			if d.String() != tc.text || d.Level != "debug" {
+				t.Errorf("denial renders as %s (level %q), want %s (debug)", d, d.Level, tc.text)
+			}
+			denied := res.Exchanges[len(res.Exchanges)-1]
+			if fmt.Sprint(denied.CORSHandled) != "["+tc.handled+"]" || len(denied.CORSDenials) != 1 {
+				t.Errorf("the %s exchange counted %v with denials %v, want [%s] and the one denial", denied.Kind, denied.CORSHandled, denied.CORSDenials, tc.handled)
+			}
 			if len(res.Diagnoses) != 0 {
 				t.Errorf("diagnoses %q, want none: the cors handler decided", res.Diagnoses)
 			}
 		})
 	}
+}
+
+// longHeaders are n request headers with names of 106 bytes: 40 of them
+// make an Access-Control-Request-Headers longer than the handler reads
+// (4096 bytes), so that it refuses the list as a whole.
+func longHeaders(n int) []fetch.Header {
+	hs := make([]fetch.Header, n)
+	for i := range hs {
+		hs[i] = fetch.Header{Name: fmt.Sprintf("X-%02d-%s", i, strings.Repeat("h", 100)), Value: "1"}
+	}
+	return hs
 }
 
 func TestPathWithoutCORSHandler(t *testing.T) {
@@ -295,15 +322,52 @@ func TestSameOrigin(t *testing.T) {
 	}
 }
 
+// Close unloads the config as Caddy unloads one: its context ends, and
+// every module loaded for it cleans up. The permission module's Cleanup is
+// one a test can see: modules with the same settings share one cache
+// until the last of them cleans up, so a config loaded after Close asks
+// the endpoint again only if the first one's module did clean up. The
+// second config, loaded while the first is live, shows that the sharing
+// is real: without Cleanup, the third would not ask either.
 func TestCloseUnloads(t *testing.T) {
-	c := load(t, api) // its cleanup's Close comes second and does nothing
-	done := check.Done(c)
-	c.Close()
-	select {
-	case <-done:
-	default:
-		t.Fatal("the config's context is still live after Close: caddy.Validate did not finish unloading it")
+	var asked atomic.Int32
+	endpoint := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { asked.Add(1) }))
+	defer endpoint.Close()
+	caddyfile := fmt.Sprintf(`{
+	admin off
+}
+http://localhost:8000 {
+	cors {
+		permission http %s/allowed
 	}
+	respond "ok"
+}
+`, endpoint.URL)
+	req := check.Request{URL: "http://localhost:8000/", Origin: "https://tenant.example"}
+	checkAsked := func(c *check.Config, want int32) {
+		t.Helper()
+		res := run(t, c, req)
+		if res.Verdict != check.Allowed || fmt.Sprint(res.Exchanges[0].CORSHandled) != "[requests/allowed]" {
+			t.Fatalf("verdict %s, counted %v; want allowed by the endpoint", res.Verdict, res.Exchanges[0].CORSHandled)
+		}
+		if got := asked.Load(); got != want {
+			t.Fatalf("the endpoint was asked %d times, want %d", got, want)
+		}
+	}
+	first := load(t, caddyfile)
+	checkAsked(first, 1)
+	second := load(t, caddyfile)
+	checkAsked(second, 1) // the first config's cached answer
+	for _, c := range []*check.Config{first, second} {
+		done := check.Done(c)
+		c.Close()
+		select {
+		case <-done:
+		default:
+			t.Fatal("the config's context is still live after Close")
+		}
+	}
+	checkAsked(load(t, caddyfile), 2)
 }
 
 func TestText(t *testing.T) {
@@ -351,20 +415,110 @@ func TestLoadError(t *testing.T) {
 	}
 }
 
-// The app that holds a checked config is refused in a config of its own,
-// and a config that names it cannot be checked.
-func TestHoldAppOnlyForChecks(t *testing.T) {
-	var cfg *caddy.Config
-	if err := json.Unmarshal([]byte(`{"apps":{"cors_check":{"token":"written-by-hand"}}}`), &cfg); err != nil {
-		t.Fatal(err)
+// A Caddy built with the module lists the module's own modules and no
+// other: the check registers none (the caddy list-modules of a binary).
+func TestRegistersNoModule(t *testing.T) {
+	var ours []string
+	for _, id := range caddy.Modules() {
+		if strings.Contains(id, "cors") {
+			ours = append(ours, id)
+		}
 	}
-	err := caddy.Validate(cfg)
-	if err == nil || !strings.Contains(err.Error(), "the cors_check app belongs to `caddy cors check`; remove it from the config") {
-		t.Errorf("Validate of a config with the cors_check app: %v", err)
+	if want := "[http.handlers.cors http.handlers.cors.permission.http]"; fmt.Sprint(ours) != want {
+		t.Errorf("modules with cors in their ID: %v, want %s", ours, want)
 	}
-	_, err = check.Load([]byte(`{"apps":{"cors_check":{"token":"x"},"http":{}}}`))
-	var cnr *check.CouldNotRun
-	if !errors.As(err, &cnr) || !strings.Contains(err.Error(), `the config already has an app named cors_check, which the check needs`) {
-		t.Errorf("Load of a config with the cors_check app: %v", err)
+}
+
+// The check finds the warnings of cors handlers wherever routes put them:
+// a site (a subroute), a handle inside it, handle_errors (the server's
+// error routes), a named route, and the handle_response routes of
+// reverse_proxy and intercept; each once, warnings before notes.
+func TestConfigWarningsEverywhere(t *testing.T) {
+	const (
+		suffix = `config warning from http.handlers.cors: origin "https://*.github.io": github.io is a public suffix; any site registered under it is allowed`
+		prefix = "config warning from http.handlers.cors: origin_regexp `https://.*\\.example\\.com` must match the whole Origin (django-cors-headers' re.match only needs its start to match): \"https://a.example.com:8080\", for one, is not allowed"
+	)
+	for _, tc := range []struct {
+		name, global, site string
+		want               []string
+	}{
+		{"site", "", `cors https://*.github.io`, []string{suffix}},
+		{"handle", "", `handle /x/* {
+		cors https://*.github.io
+	}`, []string{suffix}},
+		{"handle_errors", "", `handle_errors {
+		cors https://*.github.io
+	}`, []string{suffix}},
+		{"named route", `&(api) {
+	cors https://*.github.io
+}`, `invoke api`, []string{suffix}},
+		{"reverse_proxy handle_response", "", `reverse_proxy 127.0.0.1:9 {
+		@err status 5xx
+		handle_response @err {
+			cors https://*.github.io
+		}
+	}`, []string{suffix}},
+		{"intercept handle_response", "", `intercept {
+		@err status 404
+		handle_response @err {
+			cors https://*.github.io
+		}
+	}`, []string{suffix}},
+		{"a note after a warning", "", `cors https://*.github.io {
+		origin_regexp "https://.*\.example\.com"
+	}`, []string{suffix, prefix}},
+		{"two handlers", "", `cors /a/* https://*.github.io
+	cors /b/* https://*.github.io`, []string{suffix, suffix}},
+		{"none", "", `cors https://app.github.io`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := load(t, fmt.Sprintf(`{
+	admin off
+}
+%s
+http://localhost:8000 {
+	%s
+	respond "ok"
+}
+`, tc.global, tc.site))
+			res := run(t, c, check.Request{URL: "http://localhost:8000/", Origin: "https://me.github.io"})
+			var got []string
+			for _, n := range res.Notes {
+				if strings.HasPrefix(n, "config warning") {
+					got = append(got, n)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("config warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// Every cors handler a request passes reports its decision: two on one
+// route, the first allowing the origin and the second not, are both in
+// the exchange, as their counters count them, with the second's reason.
+func TestEveryCORSHandlerReports(t *testing.T) {
+	c := load(t, `{
+	admin off
+}
+http://localhost:8000 {
+	route {
+		cors http://localhost:8080
+		cors http://other.test
+	}
+	respond "ok"
+}
+`)
+	res := run(t, c, check.Request{URL: "http://localhost:8000/", Origin: "http://localhost:8080"})
+	if len(res.Exchanges) != 1 {
+		t.Fatalf("%d exchanges, want the actual request", len(res.Exchanges))
+	}
+	ex := res.Exchanges[0]
+	if fmt.Sprint(ex.CORSHandled) != "[requests/allowed requests/not_allowed]" {
+		t.Errorf("counted %v, want one allowed and one not", ex.CORSHandled)
+	}
+	if len(ex.CORSDenials) != 1 || ex.CORSDenials[0].String() != `origin not allowed; response sent without CORS headers (method "GET", origin "http://localhost:8080", uri "/")` {
+		t.Errorf("denials %v, want the second handler's", ex.CORSDenials)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
 // diagnose explains, from the responses, what in the config makes CORS go
@@ -29,7 +31,7 @@ func diagnose(res *Result, hasCORS bool) {
 		if len(acao) == 1 && acao[0] == "*" && h.Get("Access-Control-Allow-Credentials") == "true" {
 			res.Diagnoses = append(res.Diagnoses, fmt.Sprintf("the %s has Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true: browsers never accept * for a credentialed request; send the allowed origin itself (the cors directive with credentials does)", what))
 		}
-		if ex.Kind == "actual" && len(acao) == 1 && acao[0] != "*" && !varyHasOrigin(h.Values("Vary")) {
+		if ex.Kind == "actual" && len(acao) == 1 && acao[0] != "*" && !fetch.VaryHas(h.Values("Vary"), "Origin") {
 			res.Diagnoses = append(res.Diagnoses, fmt.Sprintf("the %s allows one origin (%s) without Vary: Origin: a shared cache can serve this response to another origin, which the browser then refuses; add Vary: Origin (the cors directive does)", what, acao[0]))
 		}
 		if ex.Kind == "preflight" && len(acao) > 0 && (ex.Status < 200 || ex.Status > 299) {
@@ -49,18 +51,6 @@ func diagnose(res *Result, hasCORS bool) {
 			break
 		}
 	}
-}
-
-func varyHasOrigin(values []string) bool {
-	for _, v := range values {
-		for tok := range strings.SplitSeq(v, ",") {
-			tok = strings.TrimSpace(tok)
-			if tok == "*" || strings.EqualFold(tok, "Origin") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func pathOf(raw string) string {

@@ -4,19 +4,15 @@
 package check
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
-	_ "github.com/caddyserver/caddy/v2/modules/logging" // the file writer and json encoder of the log sink
+	"github.com/caddyserver/certmagic"
 )
 
 // CouldNotRun is an error that means no verdict: the config does not load,
@@ -34,124 +30,112 @@ func couldNotRun(format string, args ...any) error {
 // corsHandler finds a cors handler anywhere in a JSON config.
 var corsHandler = regexp.MustCompile(`"handler"\s*:\s*"cors"`)
 
-// sinkLog is the name of the log the check adds to the config.
-const sinkLog = "cors_check"
-
 // Config is a provisioned, never started Caddy config that requests can be
 // sent through.
 type Config struct {
 	ctx      caddy.Context
+	unload   func() // cancels ctx: every module loaded in it cleans up
 	servers  map[string]*caddyhttp.Server
-	hasCORS  bool   // the config has a cors handler somewhere
-	sinkPath string // debug log of http.handlers.cors, read after each request
-	sinkRead int64
-	warnings []Denial // logged by cors handlers at provision
-	dir      string
+	hasCORS  bool     // the config has a cors handler somewhere
+	warnings []string // what the cors handlers found wrong at provision
 
-	token     string
-	release   chan struct{} // closed by Close: the config may unload
-	validated chan error    // caddy.Validate's answer, once it has unloaded
 	closeOnce sync.Once
 }
 
-// Load provisions cfgJSON the way `caddy validate` does, with
-// caddy.Validate itself: modules are provisioned, nothing listens, no
-// admin endpoint starts, no certificate is obtained. A small app of this
-// package (holdApp) keeps the config provisioned until Close, which lets
-// Validate finish: it then cleans up every module, as Caddy does when it
-// unloads a config.
+// Load provisions cfgJSON the way `caddy validate` does: every module of
+// every app is provisioned and validated; nothing listens, no admin
+// endpoint starts, no app is started, so no certificate is obtained.
 //
-// Before that Load adds one log to the config, at debug level, for the
-// logger http.handlers.cors only, written by Caddy's own file writer to a
-// temporary file: the cors handler logs the reason for each denial there,
-// and the check reads it back. The handler itself is unchanged; with
-// debug off in production its log calls cost nothing.
+// It does it in two steps, with Caddy's public API only, so that Close
+// can unload what it loaded. caddy.ProvisionContext sets up the config's
+// logs and storage (with the apps left out: the context it returns
+// cannot be canceled from outside Caddy, and what it loads would never
+// be cleaned up); the apps are then loaded, as Caddy loads them, in a
+// child context (caddy.NewContext), whose cancel function runs Cleanup
+// on every module loaded through it: the apps, and every module they
+// load (handlers, matchers, the tls app the http app asks for, ...).
 func Load(cfgJSON []byte) (*Config, error) {
 	cfgJSON = caddy.RemoveMetaFields(cfgJSON)
 	var cfg *caddy.Config
 	if err := caddy.StrictUnmarshalJSON(cfgJSON, &cfg); err != nil {
 		return nil, couldNotRun("decoding config: %v", err)
 	}
-	if cfg == nil {
-		cfg = new(caddy.Config)
+	if cfg == nil || len(cfg.AppsRaw["http"]) == 0 {
+		return nil, couldNotRun("the config has no http app: no server could answer a browser")
 	}
-	dir, err := os.MkdirTemp("", "caddy-cors-check-")
+	// Loading a config makes its storage CertMagic's default for the
+	// whole process, as it does to run it; a check runs nothing, so the
+	// process's default goes back to what it was once the apps are loaded.
+	storage := certmagic.Default.Storage
+	defer func() { certmagic.Default.Storage = storage }()
+	base, err := provisionBase(cfg)
 	if err != nil {
-		return nil, couldNotRun("creating a temporary directory for the cors log: %v", err)
+		return nil, couldNotRun("loading config: %v", err)
 	}
-	token, h := newHolding()
-	c := &Config{dir: dir, sinkPath: filepath.Join(dir, "cors.log"), token: token, release: h.release}
-	if err := addSink(cfg, c.sinkPath); err != nil {
-		c.Close()
-		return nil, couldNotRun("%v", err)
-	}
-	if err := addHoldApp(cfg, token); err != nil {
-		c.Close()
-		return nil, couldNotRun("%v", err)
-	}
-	c.hasCORS = corsHandler.Match(cfgJSON)
-
-	c.validated = make(chan error, 1)
-	go func() { c.validated <- caddy.Validate(cfg) }()
-	select {
-	case p := <-h.provisioned:
-		if p.err != nil {
-			c.Close()
-			if errors.Is(p.err, caddy.ErrNotConfigured) {
-				return nil, couldNotRun("the config has no http app: no server could answer a browser")
-			}
-			return nil, couldNotRun("loading the http app: %v", p.err)
-		}
-		c.ctx, c.servers = p.ctx, p.servers
-	case err := <-c.validated:
-		// An app provisioned before the hold app failed, and Validate
-		// has cleaned up already.
-		c.validated <- err
+	ctx, cancel := caddy.NewContext(base)
+	c := &Config{ctx: ctx, unload: cancel, hasCORS: corsHandler.Match(cfgJSON)}
+	app, err := loadApps(ctx, cfg)
+	if err != nil {
 		c.Close()
 		return nil, couldNotRun("loading config: %v", err)
 	}
-	c.warnings = c.readSink()
+	c.servers = app.Servers
+	c.warnings = configWarnings(c.servers)
 	return c, nil
 }
 
-// addSink adds the debug log of http.handlers.cors to cfg's logging.
-func addSink(cfg *caddy.Config, path string) error {
-	writer, err := json.Marshal(map[string]any{"output": "file", "filename": path, "roll": false})
-	if err != nil {
-		return err
-	}
-	if cfg.Logging == nil {
-		cfg.Logging = new(caddy.Logging)
-	}
-	if cfg.Logging.Logs == nil {
-		cfg.Logging.Logs = make(map[string]*caddy.CustomLog)
-	}
-	if _, taken := cfg.Logging.Logs[sinkLog]; taken {
-		return fmt.Errorf("the config already has a log named %q, which the check needs", sinkLog)
-	}
-	cfg.Logging.Logs[sinkLog] = &caddy.CustomLog{
-		BaseLog: caddy.BaseLog{
-			WriterRaw:  writer,
-			EncoderRaw: json.RawMessage(`{"format":"json"}`),
-			Level:      "DEBUG",
-		},
-		Include: []string{"http.handlers.cors"},
-	}
-	return nil
+// provisionBase provisions cfg without its apps and puts them back for
+// loadApps: the returned context holds cfg itself, and loads its apps
+// from cfg.AppsRaw.
+//
+// What it loads outlives Close: a storage module and the log writers and
+// encoders (none of Caddy's has a Cleanup). As with `caddy validate`, the
+// config's default log becomes the process's (caddy.Log()), and Caddy has
+// no way to put the previous one back.
+func provisionBase(cfg *caddy.Config) (caddy.Context, error) {
+	apps := cfg.AppsRaw
+	cfg.AppsRaw = nil
+	base, err := caddy.ProvisionContext(cfg)
+	cfg.AppsRaw = apps
+	return base, err
 }
 
-// Close unloads the config: every module's Cleanup runs, log files close,
-// the temporary log goes. It waits for that, so that nothing of the config
-// outlives it.
-func (c *Config) Close() {
-	c.closeOnce.Do(func() {
-		close(c.release)
-		if c.validated != nil {
-			<-c.validated
+// loadApps provisions every app of cfg in ctx, in name order, and returns
+// the http app. An app loads the apps it uses (http loads tls) itself,
+// through the same context.
+func loadApps(ctx caddy.Context, cfg *caddy.Config) (*caddyhttp.App, error) {
+	names := make([]string, 0, len(cfg.AppsRaw))
+	for name := range cfg.AppsRaw {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if _, err := ctx.App(name); err != nil {
+			return nil, err
 		}
-		holdings.Delete(c.token)
-		os.RemoveAll(c.dir)
-	})
+	}
+	app, err := ctx.App("http")
+	if err != nil {
+		return nil, err
+	}
+	http, ok := app.(*caddyhttp.App)
+	if !ok {
+		return nil, errors.New("the http app is not Caddy's")
+	}
+	return http, nil
+}
+
+// Close unloads the config: its context ends, and the apps and every
+// module they loaded clean up (Caddy's Cleanup), as when Caddy unloads a
+// config. It is idempotent.
+//
+// Log files the config names stay open, in Caddy's pool of log writers
+// shared by every config that names the same file: Caddy v2.11.9 closes
+// them on no unload path, its own included (openLogs registers the
+// closing with OnCancel on a copy of the config's context, which is then
+// dropped), and the pool is unexported.
+func (c *Config) Close() {
+	c.closeOnce.Do(c.unload)
 }
 
 // ServerNames lists the HTTP app's servers, sorted.

@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/corsedge/caddy-cors/internal/decision"
 	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
@@ -24,10 +24,6 @@ type Request struct {
 	Credentials   bool // credentials: "include"
 	PreflightOnly bool // send the preflight only, never the actual request
 }
-
-// remoteAddr is the client address of the simulated connection: a browser
-// on this machine.
-const remoteAddr = "127.0.0.1:49152"
 
 // maxRedirects is the Fetch standard's redirect limit (HTTP-redirect
 // fetch, step 5).
@@ -46,12 +42,15 @@ func (c *Config) Run(req Request) (*Result, error) {
 		return nil, err
 	}
 	method := fetch.NormalizeMethod(cmp.Or(req.Method, "GET"))
+	if !fetch.IsToken(method) {
+		return nil, couldNotRun("method %q: not a method name", method)
+	}
 	if fetch.IsForbiddenMethod(method) {
 		return nil, couldNotRun("method %s: fetch() refuses it (a forbidden method) before sending anything", method)
 	}
 	res := &Result{URL: u.String(), Origin: origin, Method: method, Credentials: req.Credentials, PreflightOnly: req.PreflightOnly}
 	for _, w := range c.warnings {
-		res.Notes = append(res.Notes, "config warning from http.handlers.cors: "+w.String())
+		res.Notes = append(res.Notes, "config warning from http.handlers.cors: "+w)
 	}
 	var headers []fetch.Header
 	for _, h := range req.Headers {
@@ -200,27 +199,21 @@ func actualHeaders(origin string, headers []fetch.Header) http.Header {
 }
 
 // send serves one request through the server's handler chain as a
-// connection would bring it: Host and RequestURI from the URL, a loopback
-// RemoteAddr, and for https a completed TLS handshake for the URL's host.
+// connection would bring it (newRequest), with decision's hook on its
+// context: what the cors handlers decided comes from the decisions they
+// report, not from their logs or counters.
 func (c *Config) send(tgt target, kind, method string, u *url.URL, h http.Header) (Exchange, fetch.Response) {
-	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	var seen decided
+	ctx, cancel := context.WithTimeout(decision.WithHook(context.Background(), seen.report), requestTimeout)
 	defer cancel()
-	r := httptest.NewRequestWithContext(ctx, method, u.String(), nil)
-	r.RequestURI = u.RequestURI()
-	r.RemoteAddr = remoteAddr
-	r.Header = h
-	rec := httptest.NewRecorder()
-	before := c.corsCounts()
-	tgt.server.ServeHTTP(rec, r)
-	handled := counted(before, c.corsCounts())
-	resp := rec.Result()
-	resp.Body.Close()
+	w := newRecorder()
+	tgt.server.ServeHTTP(w, newRequest(ctx, method, u, h))
+	resp := w.response()
 
-	ex := Exchange{Kind: kind, Method: method, URL: u.String(), RequestHeaders: lines(h, nil), Status: resp.StatusCode,
+	ex := Exchange{Kind: kind, Method: method, URL: u.String(), RequestHeaders: lines(h, nil), Status: resp.Status,
 		ResponseHeaders: lines(resp.Header, corsRelevant)}
-	ex.CORSDenials = c.readSink()
-	ex.CORSHandled = handled
-	return ex, fetch.Response{Status: resp.StatusCode, Header: resp.Header}
+	ex.CORSDenials, ex.CORSHandled = seen.explain(method, u.RequestURI())
+	return ex, resp
 }
 
 // corsRelevant picks the response headers a CORS answer depends on.
