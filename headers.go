@@ -43,26 +43,13 @@ func mergeVary(h http.Header, vary []string) {
 	merged := slices.Clip(existing)
 	for name := range strings.SplitSeq(vary[0], ",") {
 		name = strings.TrimSpace(name)
-		if !varyHas(existing, name) {
+		if !fetch.VaryHas(existing, name) {
 			merged = append(merged, name)
 		}
 	}
 	if len(merged) != len(existing) {
 		h[hdrVary] = merged
 	}
-}
-
-// varyHas reports whether the Vary field values list name, or "*".
-func varyHas(values []string, name string) bool {
-	for _, v := range values {
-		for tok := range strings.SplitSeq(v, ",") {
-			tok = strings.TrimSpace(tok)
-			if tok == "*" || strings.EqualFold(tok, name) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // exposableNames lists the response's header names that a script could
