@@ -34,6 +34,9 @@ type fetchCase struct {
 	init      string // fetch()'s init, a JavaScript object literal
 	times     int    // how often to run it (0: once)
 	want      outcome
+	// wantByEngine is the verdict in the engines named there, where they
+	// differ from want.
+	wantByEngine map[string]outcome
 }
 
 // outcome is the verdict a fetch must come to.
@@ -75,9 +78,19 @@ var browserCases = []browserCase{
 		{page: evilPage, path: "post", init: `{method: "POST", body: "hello"}`, want: refused},
 	}},
 
+	// WebKit (MiniBrowser's default cookie policy, no-third-party, as
+	// Safari) stores no cookie from a response to a page of another site,
+	// and its public suffix list has no .test, so it counts
+	// app.example.test and api.example.test as two sites (Chromium and
+	// Firefox: one, example.test). The CORS exchange passes; the cookie is
+	// not kept. Found by running it: with --cookies-policy=always, or with
+	// app.example.com and api.example.com, WebKit sets and sends the
+	// cookie; once set by a page of the API's own origin, the credentialed
+	// fetch from the app carries it.
 	{name: "credentials include: a cookie set by the API reaches the backend", route: "/cred/", fetches: []fetchCase{
 		{page: appPage, path: "cookie/set", init: `{credentials: "include"}`, want: resolves(200, "cookie set")},
-		{page: appPage, path: "cookie/echo", init: `{credentials: "include"}`, want: resolves(200, "cookie s3cret")},
+		{page: appPage, path: "cookie/echo", init: `{credentials: "include"}`, want: resolves(200, "cookie s3cret"),
+			wantByEngine: map[string]outcome{"webkit": resolves(200, "no cookie")}},
 	}},
 	{name: "credentials include rejects without credentials on", route: "/nocred/", fetches: []fetchCase{
 		{page: appPage, path: "cookie/echo", init: `{credentials: "include"}`, want: refused},

@@ -49,11 +49,10 @@ type crossCoverage struct {
 
 type skippedFetch struct{ why, where string }
 
-// observe records fetch i of case c (its run-th run) and what the engine
-// made of it; for a refusal in an engine that reports console lines it
-// reads the line now, before the next fetch.
-func observe(tb tab, c browserCase, i, run int, f fetchCase, v verdict) observed {
-	url := api + c.route + f.path
+// observe records fetch i of case c (its run-th run, of url) and what the
+// engine made of it; for a refusal in an engine that reports console lines
+// it reads the line now, before the next fetch.
+func observe(tb tab, c browserCase, i, run int, f fetchCase, url string, v verdict) observed {
 	o := observed{label: fmt.Sprintf("fetch %d of %d", i+1, len(c.fetches)), url: url, v: v}
 	o.req, o.skip = checkRequest(f.page, url, f.sandboxed, v)
 	if o.skip == "" {
