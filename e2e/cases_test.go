@@ -12,8 +12,8 @@ package e2e
 //
 // private_network has no case here: no engine of the suite sends a
 // Private Network Access preflight (Chromium replaced them with the Local
-// Network Access permission prompt in 142; Firefox and WebKit never had
-// them), and the pages and the API are all on loopback (one address
+// Network Access permission prompt in 142; Firefox and WebKit send none
+// at all), and the pages and the API are all on loopback (one address
 // space) anyway. The handler tests cover it.
 
 // browserCase is one scenario.
