@@ -236,3 +236,37 @@ func TestCheckCommandReadmeTranscript(t *testing.T) {
 		t.Fatalf("status %d, output:\n%s\nREADME shows:\n%s", status, got, want)
 	}
 }
+
+// Sites on named hosts bound to 127.0.0.1 (the names resolve nowhere):
+// the check answers for each site, picking the server by the URL's scheme
+// and port and the site by its host, instead of exiting 2 because the
+// names do not resolve to the bound address.
+func TestCheckCommandSiteByHost(t *testing.T) {
+	file := writeCaddyfile(t, `{
+	admin off
+}
+http://one.example.test:8080 {
+	bind 127.0.0.1
+	cors http://app.one.test
+	respond "one"
+}
+http://two.example.test:8080 {
+	bind 127.0.0.1
+	cors http://app.two.test
+	respond "two"
+}
+`)
+	for _, tc := range []struct {
+		origin, url string
+		status      int
+	}{
+		{"http://app.one.test", "http://one.example.test:8080/", 0},
+		{"http://app.two.test", "http://two.example.test:8080/", 0},
+		{"http://app.two.test", "http://one.example.test:8080/", 1},
+	} {
+		status, out, err := runCheckArgs(t, "--config", file, "--origin", tc.origin, tc.url)
+		if status != tc.status || !strings.Contains(out, `served by server "srv0" (listen 127.0.0.1:8080)`) {
+			t.Errorf("check %s from %s: status %d (%v), want %d, served by srv0\n%s", tc.url, tc.origin, status, err, tc.status, out)
+		}
+	}
+}

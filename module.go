@@ -104,6 +104,15 @@ type Handler struct {
 	// "Access-Control-Allow-Private-Network: true" when the preflight
 	// carries "Access-Control-Request-Private-Network: true", letting public
 	// sites reach this server on a private network. Default: false.
+	//
+	// Only older Chromium-based browsers send such preflights. Chrome 142
+	// replaced them with the Local Network Access permission prompt (the
+	// user allows a site to reach the local network; separate local and
+	// loopback permissions from Chrome 145): current Chrome and Edge send
+	// no Access-Control-Request-Private-Network and ignore this header, no
+	// server header can grant that permission, and Firefox is rolling out
+	// the same prompt. Safari has neither. `caddy cors check` simulates
+	// neither the preflights nor the prompt.
 	PrivateNetwork bool `json:"private_network,omitempty"`
 
 	// Status code of an allowed preflight response, 200 to 299 (some old

@@ -159,7 +159,8 @@ func (c chromiumTab) screenshot(t *testing.T) []byte {
 
 // corsConsole is a tab whose engine tells why it refused a fetch, in its
 // console's words: Chromium (its Log domain). The Firefox driver collects
-// no console messages, so the cross-check holds only Firefox's verdicts.
+// no console messages, and WebDriver classic has no access to WebKit's
+// console, so the cross-check holds only their verdicts.
 type corsConsole interface {
 	// corsMessage is the console line about the CORS refusal of a fetch of
 	// url during the last eval, or "" when none came within a few seconds.

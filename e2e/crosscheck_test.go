@@ -16,8 +16,10 @@ import (
 // the request as the engine built it from fetch()'s arguments. The check
 // must reach the engine's verdict, and for a refusal in Chromium the same
 // kind of failure in the same words as Chromium's console line. Firefox's
-// console is not collected, so there only the verdict (and the status an
-// allowed fetch read) is held.
+// console is not collected, and WebKit's cannot be over WebDriver classic,
+// so there only the verdict (and the status an allowed fetch read) is
+// held. WebKit runs each case at URLs of its own (ownURLs): the check
+// gets those, whose query no route looks at.
 //
 // Sites that proxy to another site of the same config need no rule here:
 // the suite's Caddy is running during the checks, so such a proxy reaches
@@ -49,11 +51,10 @@ type crossCoverage struct {
 
 type skippedFetch struct{ why, where string }
 
-// observe records fetch i of case c (its run-th run) and what the engine
-// made of it; for a refusal in an engine that reports console lines it
-// reads the line now, before the next fetch.
-func observe(tb tab, c browserCase, i, run int, f fetchCase, v verdict) observed {
-	url := api + c.route + f.path
+// observe records fetch i of case c (its run-th run, of url) and what the
+// engine made of it; for a refusal in an engine that reports console lines
+// it reads the line now, before the next fetch.
+func observe(tb tab, c browserCase, i, run int, f fetchCase, url string, v verdict) observed {
 	o := observed{label: fmt.Sprintf("fetch %d of %d", i+1, len(c.fetches)), url: url, v: v}
 	o.req, o.skip = checkRequest(f.page, url, f.sandboxed, v)
 	if o.skip == "" {

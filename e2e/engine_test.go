@@ -9,8 +9,9 @@ import (
 )
 
 // engine is a browser engine the suite's cases run in: Chromium over the
-// DevTools protocol (chromium, browser_test.go) and Firefox over WebDriver
-// BiDi (firefox, firefox_test.go). The Go test stays in control: it asks
+// DevTools protocol (chromium, browser_test.go), Firefox over WebDriver
+// BiDi (firefox, firefox_test.go) and WebKit over WebDriver classic
+// (webkit, webkit_test.go). The Go test stays in control: it asks
 // the engine for one fetch() at a time and checks the server in between.
 type engine interface {
 	name() string
@@ -19,7 +20,9 @@ type engine interface {
 	// refuses a response for CORS (the engines word it differently).
 	rejection() string
 	// open gives a tab in a fresh browser context (its own cookies, HTTP
-	// cache and preflight cache), closed when the test ends.
+	// cache and preflight cache), closed when the test ends; or, for an
+	// engine whose tabs share their caches, a tab with URLs of its own
+	// (ownURLs).
 	open(t *testing.T) tab
 }
 
@@ -31,6 +34,22 @@ type tab interface {
 	screenshot(t *testing.T) []byte
 }
 
+// ownURLs is a tab that shares its HTTP and preflight caches with the
+// engine's other tabs (WebKit's cases share one session). Both caches are
+// keyed by URL, so the runner fetches ownURL(url) instead of url: the same
+// resource at a URL no other tab has used.
+type ownURLs interface {
+	ownURL(url string) string
+}
+
+// tabURL is the URL tb fetches for url.
+func tabURL(tb tab, url string) string {
+	if o, ok := tb.(ownURLs); ok {
+		return o.ownURL(url)
+	}
+	return url
+}
+
 // engines are the suite's engines, by name; each starts on first use and
 // skips (or fails, with E2E_REQUIRE_BROWSER=1) the test when it is missing.
 var engines = []struct {
@@ -39,6 +58,15 @@ var engines = []struct {
 }{
 	{"chromium", newChromium},
 	{"firefox", newFirefox},
+	{"webkit", newWebKit},
+}
+
+// TestMain stops the engines that outlive a test (WebKit's driver and
+// its X server) once every test has run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopSharedWebKit()
+	os.Exit(code)
 }
 
 // eachEngine runs f in a subtest per engine.

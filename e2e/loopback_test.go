@@ -46,13 +46,70 @@ func TestFirefoxContactsOnlyLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	problems, connects, api := connectProblems(string(raw))
+	problems, connects, api := connectProblems(string(raw), apiPort)
 	for _, p := range problems {
 		t.Error(p)
 	}
 	t.Logf("%d connect calls, %d to the suite's API port %d", connects, api, apiPort)
 	if api == 0 {
 		t.Fatalf("no connect to 127.0.0.1:%d in the trace: strace did not see the browser's traffic", apiPort)
+	}
+}
+
+// TestWebKitContactsOnlyLoopback runs one case of the suite in a WebKit
+// of its own, with WebKitWebDriver under `strace -f -e trace=connect`, so
+// that MiniBrowser and its processes (the network runs in
+// WebKitNetworkProcess, a child of MiniBrowser) are traced too, and
+// asserts that every connect(2) went to loopback (or an AF_UNIX socket),
+// none to port 53, and the browser's traffic to the loopback proxy: WebKit
+// has no switch to map names, so the WebDriver proxy capability sends
+// everything to a proxy in the test, which reaches only loopback.
+func TestWebKitContactsOnlyLoopback(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		missing(t, "no strace: install it with `apt-get install -y strace` to prove that WebKit stays on loopback")
+	}
+	tools := findWebKit(t)
+	trace := filepath.Join(t.TempDir(), "connect.trace")
+	d, err := startWebKit(tools, func(cmd *exec.Cmd) {
+		cmd.Args = append([]string{strace, "-f", "-qq", "-e", "trace=connect", "-e", "signal=none", "-o", trace}, cmd.Args...)
+		cmd.Path = strace
+	})
+	if err != nil {
+		t.Fatalf("starting WebKit under strace: %v", err)
+	}
+	defer d.stop()
+
+	b := newBackend(t)
+	caddyfile := suiteCaddyfile(t, b)
+	loadCaddy(t, caddyfile)
+	c := caseNamed(t, "simple GET from an allowed exact origin resolves")
+	t.Run(c.name, func(t *testing.T) {
+		runCase(t, d.session(t), b, loadCheck(t, caddyfile), c, &crossCoverage{})
+	})
+	// As for Firefox: give whatever starts in the background after a
+	// launch the time to call out.
+	time.Sleep(3 * time.Second)
+	d.stop() // strace has written everything once the driver has exited
+
+	raw, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyPort, err := strconv.Atoi(d.proxy.addr[strings.LastIndex(d.proxy.addr, ":")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, connects, proxied := connectProblems(string(raw), proxyPort)
+	for _, p := range problems {
+		t.Error(p)
+	}
+	for _, r := range d.proxy.refusals() {
+		t.Errorf("the browser asked the proxy for something not the suite's: %s", r)
+	}
+	t.Logf("%d connect calls, %d to the loopback proxy %s", connects, proxied, d.proxy.addr)
+	if proxied == 0 {
+		t.Fatalf("no connect to the proxy %s in the trace: strace did not see the browser's traffic", d.proxy.addr)
 	}
 }
 
@@ -64,15 +121,15 @@ var (
 
 // connectProblems lists every connect in an strace log that leaves
 // loopback, goes to port 53 or cannot be read, and counts the connects and
-// those to the suite's API.
-func connectProblems(trace string) (problems []string, connects, api int) {
+// those to 127.0.0.1:port (where the browser's traffic must go).
+func connectProblems(trace string, port int) (problems []string, connects, to int) {
 	for _, line := range strings.Split(trace, "\n") {
 		m := connectCall.FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}
 		connects++
-		var port, addr string
+		var p, addr string
 		switch m[1] {
 		case "AF_UNIX":
 			continue // a local socket (D-Bus, the X server, nscd...)
@@ -84,7 +141,7 @@ func connectProblems(trace string) (problems []string, connects, api int) {
 				problems = append(problems, "unparsed connect: "+line)
 				continue
 			}
-			port, addr = a[1], a[2]
+			p, addr = a[1], a[2]
 			if !strings.HasPrefix(addr, "127.") {
 				problems = append(problems, "connect off loopback: "+line)
 			}
@@ -94,7 +151,7 @@ func connectProblems(trace string) (problems []string, connects, api int) {
 				problems = append(problems, "unparsed connect: "+line)
 				continue
 			}
-			port, addr = a[1], a[2]
+			p, addr = a[1], a[2]
 			if addr != "::1" && !strings.HasPrefix(addr, "::ffff:127.") {
 				problems = append(problems, "connect off loopback: "+line)
 			}
@@ -102,14 +159,14 @@ func connectProblems(trace string) (problems []string, connects, api int) {
 			problems = append(problems, "connect of family "+m[1]+": "+line)
 			continue
 		}
-		if port == "53" {
+		if p == "53" {
 			problems = append(problems, "connect to a DNS server: "+line)
 		}
-		if addr == "127.0.0.1" && port == strconv.Itoa(apiPort) {
-			api++
+		if addr == "127.0.0.1" && p == strconv.Itoa(port) {
+			to++
 		}
 	}
-	return problems, connects, api
+	return problems, connects, to
 }
 
 // TestConnectProblemsCatches holds the strace check to lines it must
@@ -128,7 +185,7 @@ func TestConnectProblemsCatches(t *testing.T) {
 		{`12015 connect(7, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "2600:1901:0:92a9::", &sin6_addr), sin6_scope_id=0}, 28) = -1 ENETUNREACH`, true},
 		{`12015 connect(8, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, 12) = 0`, true},
 	} {
-		problems, connects, _ := connectProblems(tc.line)
+		problems, connects, _ := connectProblems(tc.line, apiPort)
 		if connects != 1 || (len(problems) > 0) != tc.problem {
 			t.Errorf("%s: %d connects, problems %q; want a problem: %v", tc.line, connects, problems, tc.problem)
 		}
