@@ -75,8 +75,8 @@ func TestBrowserPermission(t *testing.T) {
 	b := newBackend(t)
 	const apiHost, longName, shortName = "api.example.test", "shop.tenant.test", "shop2.tenant.test"
 	endpoint := newPermissionEndpoint(t, apiHost, map[string]int{longName: 24 * 60 * 60, shortName: 1})
-	port := loadCaddyOnFreePort(t, func(port int) string {
-		return fmt.Sprintf(`{
+	port := reservePort()
+	loadCaddy(t, fmt.Sprintf(`{
 	admin off
 	persist_config off
 	auto_https off
@@ -99,8 +99,7 @@ http://%[5]s:%[1]d, http://%[6]s:%[1]d {
 	header Content-Type "text/html; charset=utf-8"
 	respond "<!doctype html><title>tenant</title><body></body>"
 }
-`, port, apiHost, endpoint.URL, b.Listener.Addr(), longName, shortName)
-	})
+`, port, apiHost, endpoint.URL, b.Listener.Addr(), longName, shortName))
 	data := fmt.Sprintf("http://%s:%d/data", apiHost, port)
 	longPage, shortPage := fmt.Sprintf("http://%s:%d/", longName, port), fmt.Sprintf("http://%s:%d/", shortName, port)
 	const get, put = `{credentials: "include"}`, `{method: "PUT", credentials: "include", headers: {"Content-Type": "application/json"}}`
