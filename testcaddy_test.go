@@ -11,18 +11,21 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/corsedge/caddy-cors/internal/testport"
 )
 
 // The integration tests run one Caddy in this process (caddytest), so they
-// never run in parallel. Its admin endpoint is on a loopback port chosen
-// when the test binary starts, and each test's sites on ports chosen when
-// it loads its config: test binaries running side by side on one machine
-// (other checkouts, CI jobs) then never reach each other's Caddy or
-// collide on a port, as they did on caddytest's default admin port 2999.
+// never run in parallel. Its admin endpoint and each test's sites are on
+// ports reserved by this test binary (testport.Reserve): test binaries
+// running side by side on one machine (other checkouts, CI jobs) never
+// reach each other's Caddy, as they did on caddytest's default admin port
+// 2999 and the sites' fixed ports, where SO_REUSEPORT let both Caddys bind
+// and the kernel split the connections between them.
 func TestMain(m *testing.M) {
-	port, err := freePort()
+	port, _, err := testport.Reserve() // for the whole run
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "choosing the admin port of the test Caddy:", err)
+		fmt.Fprintln(os.Stderr, "the admin port of the test Caddy:", err)
 		os.Exit(2)
 	}
 	caddytest.Default.AdminPort = port
@@ -33,16 +36,6 @@ func TestMain(m *testing.M) {
 // global option.
 func adminAddress() string {
 	return net.JoinHostPort("localhost", strconv.Itoa(caddytest.Default.AdminPort))
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // postLoad loads a Caddyfile through the test Caddy's admin API.
@@ -58,10 +51,8 @@ func postLoad(caddyfile string) (int, string, error) {
 
 // startCaddy starts the test Caddy unless it runs already (skipping the
 // test with -short, as caddytest does), then loads the Caddyfile that
-// build writes for a free site port, and returns a tester whose client
-// dials 127.0.0.1, and the port. A port that another process takes
-// between the choice and the load is replaced by another, at most three
-// times; the failure gives each attempt's reason.
+// build writes for a port reserved until the test ends, and returns a
+// tester whose client dials 127.0.0.1, and the port.
 func startCaddy(t *testing.T, build func(port int) string) (*caddytest.Tester, int) {
 	t.Helper()
 	tester := caddytest.NewTester(t)
@@ -69,21 +60,13 @@ func startCaddy(t *testing.T, build func(port int) string) (*caddytest.Tester, i
 	if t.Failed() {
 		t.FailNow() // caddytest logged why
 	}
-	var reasons []string
-	for range 3 {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("choosing a site port: %v", err)
-		}
-		code, body, err := postLoad(build(port))
-		if err == nil && code == http.StatusOK {
-			return tester, port
-		}
-		reasons = append(reasons, fmt.Sprintf("port %d: status %d, %v: %s", port, code, err, body))
-		if err != nil || !strings.Contains(body, "address already in use") {
-			break // not a port taken under us: retrying would not help
-		}
+	port, release, err := testport.Reserve()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("loading the test config: %s", strings.Join(reasons, "; "))
-	return nil, 0
+	t.Cleanup(release)
+	if code, body, err := postLoad(build(port)); err != nil || code != http.StatusOK {
+		t.Fatalf("loading the test config on port %d: status %d, %v: %s", port, code, err, body)
+	}
+	return tester, port
 }
