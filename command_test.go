@@ -3,8 +3,10 @@ package cors
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -85,52 +87,105 @@ func TestCheckCommandCannotRun(t *testing.T) {
 	}
 }
 
+// checkJSON is the shape of `caddy cors check --json`, written out here
+// rather than taken from internal/check, so that the strict decoder
+// refuses any field the output gains without this test (and the README's
+// description of the output) being looked at.
+type checkJSON struct {
+	URL           string          `json:"url"`
+	Origin        string          `json:"origin"`
+	Method        string          `json:"method"`
+	Credentials   bool            `json:"credentials"`
+	Server        string          `json:"server"`
+	Listen        string          `json:"listen"`
+	Preflighted   bool            `json:"preflighted"`
+	PreflightOnly bool            `json:"preflight_only"`
+	Exchanges     []checkExchange `json:"exchanges"`
+	Verdict       string          `json:"verdict"`
+	Reason        *checkReason    `json:"reason"`
+	CORSDenials   []checkDenial   `json:"cors_denials"`
+	Diagnoses     []string        `json:"diagnoses"`
+	Notes         []string        `json:"notes"`
+}
+
+type checkReason struct {
+	Kind      string `json:"kind"`
+	Class     string `json:"class"`
+	Preflight bool   `json:"preflight"`
+	Message   string `json:"message"`
+	Console   string `json:"console"`
+}
+
+type checkExchange struct {
+	Kind            string            `json:"kind"`
+	Method          string            `json:"method"`
+	URL             string            `json:"url"`
+	RequestHeaders  []checkHeaderLine `json:"request_headers"`
+	Status          int               `json:"status"`
+	ResponseHeaders []checkHeaderLine `json:"response_headers"`
+	CORSDenials     []checkDenial     `json:"cors_denials"`
+	CORSHandled     []string          `json:"cors_handled"`
+}
+
+type checkHeaderLine struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type checkDenial struct {
+	Level   string         `json:"level"`
+	Message string         `json:"message"`
+	Fields  map[string]any `json:"fields"`
+}
+
+// --json prints one object: the example's refused PUT, field by field.
 func TestCheckCommandJSON(t *testing.T) {
 	status, out, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
 		"--method", "PUT", "--header", "X-Secret:1", "--json", "http://localhost:8000/api/hello")
 	if status != 1 {
 		t.Fatalf("status %d, want 1", status)
 	}
-	var got struct {
-		Verdict     string `json:"verdict"`
-		Preflighted bool   `json:"preflighted"`
-		Reason      struct {
-			Kind, Class, Message, Console string
-			Preflight                     bool
-		} `json:"reason"`
-		Exchanges []struct {
-			Kind            string                         `json:"kind"`
-			Status          int                            `json:"status"`
-			RequestHeaders  []struct{ Name, Value string } `json:"request_headers"`
-			ResponseHeaders []struct{ Name, Value string } `json:"response_headers"`
-		} `json:"exchanges"`
-		CORSDenials []struct {
-			Message string         `json:"message"`
-			Fields  map[string]any `json:"fields"`
-		} `json:"cors_denials"`
-	}
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.DisallowUnknownFields()
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(out), &raw); err != nil {
-		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	var got checkJSON
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("not the documented JSON object: %v\n%s", err, out)
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatal(err)
+	if tok, err := dec.Token(); err != io.EOF {
+		t.Fatalf("more after the object: %v %v\n%s", tok, err, out)
 	}
-	if got.Verdict != "blocked" || !got.Preflighted || got.Reason.Kind != "missing_allow_origin" || got.Reason.Class != "origin" || !got.Reason.Preflight {
-		t.Fatalf("verdict/reason: %+v", got)
+
+	const message = "Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
+	denial := checkDenial{Level: "debug", Message: "preflight denied: header not allowed",
+		Fields: map[string]any{"header": "x-secret", "origin": []any{"http://localhost:8080"}}} // the Origin lines, as in every denial
+	want := checkJSON{
+		URL: "http://localhost:8000/api/hello", Origin: "http://localhost:8080", Method: "PUT",
+		Server: "srv0", Listen: ":8000", Preflighted: true,
+		Exchanges: []checkExchange{{
+			Kind: "preflight", Method: "OPTIONS", URL: "http://localhost:8000/api/hello",
+			RequestHeaders: []checkHeaderLine{
+				{"Accept", "*/*"},
+				{hdrACRH, "x-secret"},
+				{hdrACRM, "PUT"},
+				{"Origin", "http://localhost:8080"},
+				{"Sec-Fetch-Mode", "cors"},
+			},
+			Status:          403,
+			ResponseHeaders: []checkHeaderLine{},
+			CORSDenials:     []checkDenial{denial},
+			CORSHandled:     []string{"preflights/denied_header"},
+		}},
+		Verdict: "blocked",
+		Reason: &checkReason{
+			Kind: "missing_allow_origin", Class: "origin", Preflight: true, Message: message,
+			Console: "Access to fetch at 'http://localhost:8000/api/hello' from origin 'http://localhost:8080' has been blocked by CORS policy: " + message,
+		},
+		CORSDenials: []checkDenial{denial},
 	}
-	if len(got.Exchanges) != 1 || got.Exchanges[0].Kind != "preflight" || got.Exchanges[0].Status != 403 {
-		t.Fatalf("exchanges: %+v", got.Exchanges)
-	}
-	if len(got.CORSDenials) != 1 || got.CORSDenials[0].Message != "preflight denied: header not allowed" || got.CORSDenials[0].Fields["header"] != "x-secret" {
-		t.Fatalf("denials: %+v", got.CORSDenials)
-	}
-	for _, key := range []string{"url", "origin", "method", "credentials", "server", "listen", "preflight_only"} {
-		if _, ok := raw[key]; !ok {
-			t.Errorf("JSON lacks %q", key)
-		}
+	if !reflect.DeepEqual(got, want) {
+		gotJSON, _ := json.MarshalIndent(got, "", "  ")
+		wantJSON, _ := json.MarshalIndent(want, "", "  ")
+		t.Errorf("--json output:\n%s\nwant:\n%s", gotJSON, wantJSON)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -601,44 +602,58 @@ func TestWriterSettlesHeadersOnEveryPath(t *testing.T) {
 	}
 }
 
-// Concurrent requests through one handler, each from its own origin, with
-// a downstream handler that edits every response header value in place:
-// each response must still carry its own origin, and the race detector
-// (on in CI) must find no shared memory.
+// Concurrent requests through one handler, each from its own origin, and
+// every response header value edited in place once the response is out:
+// by the next handler after WriteHeader (actual requests, and preflights
+// with passthrough_preflight), and after the cors handler returns, as an
+// outer handler would (Caddy's header directive with defer), which also
+// reaches the preflights the handler answers itself. Each response must
+// carry exactly its own CORS headers, and the request its own headers. A
+// value shared with an earlier response shows that response's edit in the
+// next request of the same goroutine, which checks it without the race
+// detector; the goroutines running side by side are for -race.
 func TestConcurrentRequestsDoNotShareHeaderValues(t *testing.T) {
-	h, _ := provision(t, Handler{Origins: []string{"https://*.example.com"}, Credentials: true, MaxAge: seconds(60)})
-	h.logger = zap.NewNop()
-	editAfterWrite := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		w.WriteHeader(http.StatusOK)
-		for _, values := range w.Header() {
-			for i := range values {
-				values[i] = "edited by " + r.Header.Get("Origin")
-			}
+	for _, passthrough := range []bool{false, true} {
+		t.Run(fmt.Sprintf("passthrough_preflight=%v", passthrough), func(t *testing.T) {
+			h, _ := provision(t, Handler{
+				Origins: []string{"https://*.example.com"}, Credentials: true,
+				ExposeHeaders: []string{"X-Total"}, MaxAge: seconds(60), PassthroughPreflight: passthrough,
+			})
+			h.logger = zap.NewNop()
+			concurrentEditedRequests(t, h, passthrough)
+		})
+	}
+}
+
+// editInPlace overwrites every value of h without replacing any slice.
+func editInPlace(h http.Header, by string) {
+	for _, values := range h {
+		for i := range values {
+			values[i] = "edited by " + by
 		}
+	}
+}
+
+func concurrentEditedRequests(t *testing.T, h *Handler, passthrough bool) {
+	t.Helper()
+	var nextRuns atomic.Int64
+	editAfterWrite := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		nextRuns.Add(1)
+		by := r.Header.Get("Origin")
+		w.WriteHeader(http.StatusOK)
+		editInPlace(w.Header(), by)
 		return nil
 	})
+	const goroutines, perGoroutine = 8, 300
 	var wg sync.WaitGroup
-	errs := make(chan string, 8)
-	for g := range 8 {
+	errs := make(chan string, goroutines)
+	for g := range goroutines {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 300 {
-				origin := fmt.Sprintf("https://c%d-%d.example.com", g, i)
-				headers := map[string]string{"Origin": origin}
-				method := "GET"
-				if i%2 == 1 {
-					method = "OPTIONS"
-					headers[hdrACRM] = "PUT"
-				}
-				w := httptest.NewRecorder()
-				if err := h.ServeHTTP(w, request(method, headers), editAfterWrite); err != nil {
-					errs <- err.Error()
-					return
-				}
-				// The recorder snapshots the header map at WriteHeader.
-				if got := w.Result().Header.Get(hdrACAO); got != origin {
-					errs <- fmt.Sprintf("%s from %s: ACAO %q", method, origin, got)
+			for i := range perGoroutine {
+				if msg := editedRequest(h, editAfterWrite, fmt.Sprintf("https://c%d-%d.example.com", g, i), i%2 == 1, passthrough); msg != "" {
+					errs <- msg
 					return
 				}
 			}
@@ -646,7 +661,59 @@ func TestConcurrentRequestsDoNotShareHeaderValues(t *testing.T) {
 	}
 	wg.Wait()
 	close(errs)
-	for e := range errs {
-		t.Error(e)
+	if len(errs) > 0 {
+		for e := range errs {
+			t.Error(e)
+		}
+		return
 	}
+	// Every actual request reaches next, and with passthrough_preflight
+	// every preflight too: both halves meet the editing handler.
+	want := int64(goroutines * perGoroutine / 2)
+	if passthrough {
+		want *= 2
+	}
+	if n := nextRuns.Load(); n != want {
+		t.Errorf("the editing handler ran %d times, want %d", n, want)
+	}
+}
+
+// editedRequest sends one request from origin, checks the CORS headers its
+// response went out with (the recorder's copy, taken at WriteHeader) and
+// that its request headers are untouched, then edits the response in
+// place. It returns what was wrong, or "".
+func editedRequest(h *Handler, next caddyhttp.Handler, origin string, preflight, passthrough bool) string {
+	headers := map[string]string{"Origin": origin}
+	method := "GET"
+	want := http.Header{hdrACAO: {origin}, hdrACAC: {"true"}, hdrACEH: {"X-Total"}, "Vary": {"Origin"}}
+	wantStatus := http.StatusOK
+	if preflight {
+		method = "OPTIONS"
+		headers[hdrACRM] = "PUT"
+		headers[hdrACRH] = "content-type"
+		want = http.Header{hdrACAO: {origin}, hdrACAC: {"true"}, hdrACAM: {"PUT"}, hdrACAH: {"content-type"}, hdrACMA: {"60"}, "Vary": preflightVary}
+		if !passthrough {
+			wantStatus = http.StatusNoContent
+		}
+	}
+	r := request(method, headers)
+	wantRequest := r.Header.Clone()
+	w := httptest.NewRecorder()
+	if err := h.ServeHTTP(w, r, next); err != nil {
+		return fmt.Sprintf("%s from %s: %v", method, origin, err)
+	}
+	sent := w.Result()
+	var problem string
+	switch {
+	case sent.StatusCode != wantStatus:
+		problem = fmt.Sprintf("%s from %s: status %d, want %d", method, origin, sent.StatusCode, wantStatus)
+	case !reflect.DeepEqual(corsPart(sent.Header), want):
+		problem = fmt.Sprintf("%s from %s: sent with CORS headers\n got %v\nwant %v", method, origin, corsPart(sent.Header), want)
+	}
+	// As an outer handler would, once the cors handler has returned.
+	editInPlace(w.Header(), origin)
+	if problem == "" && !reflect.DeepEqual(r.Header, wantRequest) {
+		problem = fmt.Sprintf("%s from %s: request headers after in-place edits of the response\n got %v\nwant %v", method, origin, r.Header, wantRequest)
+	}
+	return problem
 }

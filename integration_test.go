@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,7 +18,7 @@ import (
 )
 
 // These tests run a real Caddy in this process (caddytest: one instance per
-// test binary, admin on localhost:2999), so they never run in parallel.
+// test binary, see testcaddy_test.go), so they never run in parallel.
 
 // backendWithOwnCORS answers like an application that already sends CORS
 // headers of its own.
@@ -49,7 +50,9 @@ func deadAddress(t *testing.T) string {
 
 const integrationOrigin = "https://app.example.com"
 
-func startIntegrationCaddy(t *testing.T) *caddytest.Tester {
+// startIntegrationCaddy loads the sites of TestIntegration and returns the
+// tester and their port.
+func startIntegrationCaddy(t *testing.T) (*caddytest.Tester, int) {
 	t.Helper()
 	backend := backendWithOwnCORS(t)
 	// A file for file_server, which sends it with ReadFrom (sendfile).
@@ -57,17 +60,18 @@ func startIntegrationCaddy(t *testing.T) *caddytest.Tester {
 	if err := os.WriteFile(filepath.Join(static, "a.txt"), []byte("static file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tester := caddytest.NewTester(t)
-	tester.InitServer(fmt.Sprintf(`{
+	dead := deadAddress(t)
+	return startCaddy(t, func(port int) string {
+		return fmt.Sprintf(`{
 	skip_install_trust
-	admin localhost:2999
-	http_port 9080
-	https_port 9443
+	admin %[6]s
+	auto_https off
+	default_bind 127.0.0.1
 	grace_period 1ns
 }
 
-http://localhost:9080 {
-	cors /api/* %s {
+http://localhost:%[7]d {
+	cors /api/* %[1]s {
 		credentials
 		headers authorization content-type
 		expose_headers X-Backend
@@ -79,15 +83,15 @@ http://localhost:9080 {
 	basic_auth /api/private/* {
 		alice $2a$14$Zkx19XLiW6VYouLHR5NmfOFU0z2GTNmpkT/5qqR7hx4IjWJPDhjvG
 	}
-	reverse_proxy /api/backend/* %s
-	reverse_proxy /api/dead/* %s
+	reverse_proxy /api/backend/* %[2]s
+	reverse_proxy /api/dead/* %[3]s
 	handle_path /api/static/* {
-		root * %s
+		root * %[4]s
 		file_server
 	}
 	handle /api/gzip/* {
 		encode gzip
-		respond "%s"
+		respond "%[5]s"
 	}
 	respond /api/private/* "secret"
 	respond /api/data "api"
@@ -96,7 +100,7 @@ http://localhost:9080 {
 }
 
 # README's recipe: a public API for everyone, and your own app with cookies.
-http://127.0.0.1:9080 {
+http://127.0.0.1:%[7]d {
 	@app header Origin %[1]s
 	cors @app %[1]s {
 		credentials
@@ -106,13 +110,13 @@ http://127.0.0.1:9080 {
 	}
 	respond "mixed"
 }
-`, integrationOrigin, backend.Listener.Addr(), deadAddress(t), static, strings.Repeat("compressible ", 100)), "caddyfile")
-	return tester
+`, integrationOrigin, backend.Listener.Addr(), dead, static, strings.Repeat("compressible ", 100), adminAddress(), port)
+	})
 }
 
 type integrationCase struct {
 	name       string
-	host       string // the site's address; default localhost:9080
+	host       string // the site's host name; default localhost
 	method     string
 	path       string
 	headers    map[string]string
@@ -122,7 +126,7 @@ type integrationCase struct {
 }
 
 func TestIntegration(t *testing.T) {
-	tester := startIntegrationCaddy(t)
+	tester, port := startIntegrationCaddy(t)
 	cases := []integrationCase{
 		{
 			name: "preflight answered before basic_auth", method: "OPTIONS", path: "/api/private/data",
@@ -196,30 +200,30 @@ func TestIntegration(t *testing.T) {
 		// varies on Origin, so a shared cache never serves the "*" copy to
 		// the app's credentialed request.
 		{
-			name: "public + credentialed app: no Origin gets ACAO * and Vary Origin", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			name: "public + credentialed app: no Origin gets ACAO * and Vary Origin", host: "127.0.0.1", method: "GET", path: "/x",
 			wantStatus: 200, wantBody: "mixed",
 			want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
 		},
 		{
-			name: "public + credentialed app: the app gets its origin and credentials", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			name: "public + credentialed app: the app gets its origin and credentials", host: "127.0.0.1", method: "GET", path: "/x",
 			headers:    map[string]string{"Origin": integrationOrigin},
 			wantStatus: 200, wantBody: "mixed",
 			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, "Vary": {"Origin"}},
 		},
 		{
-			name: "public + credentialed app: another origin gets ACAO * without credentials", host: "127.0.0.1:9080", method: "GET", path: "/x",
+			name: "public + credentialed app: another origin gets ACAO * without credentials", host: "127.0.0.1", method: "GET", path: "/x",
 			headers:    map[string]string{"Origin": "https://anyone.example.org"},
 			wantStatus: 200, wantBody: "mixed",
 			want: http.Header{hdrACAO: {"*"}, "Vary": {"Origin"}},
 		},
 		{
-			name: "public + credentialed app: the app's preflight allows credentials", host: "127.0.0.1:9080", method: "OPTIONS", path: "/x",
+			name: "public + credentialed app: the app's preflight allows credentials", host: "127.0.0.1", method: "OPTIONS", path: "/x",
 			headers:    map[string]string{"Origin": integrationOrigin, hdrACRM: "PUT"},
 			wantStatus: 204, wantBody: "",
 			want: http.Header{hdrACAO: {integrationOrigin}, hdrACAC: {"true"}, hdrACAM: {"PUT"}, "Vary": preflightVary},
 		},
 		{
-			name: "public + credentialed app: another origin's preflight gets ACAO *", host: "127.0.0.1:9080", method: "OPTIONS", path: "/x",
+			name: "public + credentialed app: another origin's preflight gets ACAO *", host: "127.0.0.1", method: "OPTIONS", path: "/x",
 			headers:    map[string]string{"Origin": "https://anyone.example.org", hdrACRM: "PUT"},
 			wantStatus: 204, wantBody: "",
 			want: http.Header{hdrACAO: {"*"}, hdrACAM: {"PUT"}, "Vary": preflightVary},
@@ -229,9 +233,9 @@ func TestIntegration(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			host := tc.host
 			if host == "" {
-				host = "localhost:9080"
+				host = "localhost"
 			}
-			req, err := http.NewRequest(tc.method, "http://"+host+tc.path, nil)
+			req, err := http.NewRequest(tc.method, "http://"+net.JoinHostPort(host, strconv.Itoa(port))+tc.path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,44 +7,42 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// A real Caddy (caddytest, admin localhost:2999) with a permission
-// endpoint, credentials and reverse_proxy. Its site port, 9086, is its own.
-const permissionSite = "http://localhost:9086"
-
-func permissionCaddyfile(endpoint, backend, marker string) string {
+// A real Caddy (caddytest, see testcaddy_test.go) with a permission
+// endpoint, credentials and reverse_proxy, on a port of its own.
+func permissionCaddyfile(port int, endpoint, backend, marker string) string {
 	return fmt.Sprintf(`{
 	skip_install_trust
-	admin localhost:2999
-	http_port 9086
-	https_port 9446
+	admin %[4]s
+	auto_https off
+	default_bind 127.0.0.1
 	grace_period 1ns
 }
 
-%s {
-	header X-Config %s
+http://localhost:%[5]d {
+	header X-Config %[1]s
 	cors /api/* https://static.example.com {
 		credentials
 		headers content-type
-		permission http %s
+		permission http %[2]s
 	}
-	reverse_proxy /api/* %s
+	reverse_proxy /api/* %[3]s
 }
-`, permissionSite, marker, endpoint, backend)
+`, marker, endpoint, backend, adminAddress(), port)
 }
 
 func TestPermissionIntegration(t *testing.T) {
 	e := newPermissionEndpoint(t, map[string]string{tenantOrigin: "localhost"})
 	backend := backendWithOwnCORS(t)
-	tester := caddytest.NewTester(t)
-	tester.InitServer(permissionCaddyfile(e.URL+"/allowed", backend.Listener.Addr().String(), "one"), "caddyfile")
+	tester, port := startCaddy(t, func(port int) string {
+		return permissionCaddyfile(port, e.URL+"/allowed", backend.Listener.Addr().String(), "one")
+	})
+	site := fmt.Sprintf("http://localhost:%d", port)
 
 	do := func(method string, headers map[string]string) (*http.Response, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, permissionSite+"/api/data", nil)
+		req, _ := http.NewRequest(method, site+"/api/data", nil)
 		for k, v := range headers {
 			req.Header.Set(k, v)
 		}
@@ -87,7 +85,7 @@ func TestPermissionIntegration(t *testing.T) {
 
 	// A reload through the admin API with the same permission config
 	// (something else changed, or Caddy would skip it) keeps the cache.
-	if code, body, err := postLoad(permissionCaddyfile(e.URL+"/allowed", backend.Listener.Addr().String(), "two")); err != nil || code != 200 {
+	if code, body, err := postLoad(permissionCaddyfile(port, e.URL+"/allowed", backend.Listener.Addr().String(), "two")); err != nil || code != 200 {
 		t.Fatalf("reload: %d %s %v", code, body, err)
 	}
 	res, body = do("GET", map[string]string{"Origin": tenantOrigin})
@@ -101,7 +99,7 @@ func TestPermissionIntegration(t *testing.T) {
 	}
 
 	// A changed endpoint starts with an empty cache.
-	if code, body, err := postLoad(permissionCaddyfile(e.URL+"/allowed?v=2", backend.Listener.Addr().String(), "three")); err != nil || code != 200 {
+	if code, body, err := postLoad(permissionCaddyfile(port, e.URL+"/allowed?v=2", backend.Listener.Addr().String(), "three")); err != nil || code != 200 {
 		t.Fatalf("reload: %d %s %v", code, body, err)
 	}
 	res, body = do("GET", map[string]string{"Origin": tenantOrigin})
@@ -112,7 +110,7 @@ func TestPermissionIntegration(t *testing.T) {
 	}
 
 	// The metrics are at Caddy's metrics endpoint.
-	mres, err := http.Get("http://localhost:2999/metrics")
+	mres, err := http.Get("http://" + adminAddress() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,8 +127,10 @@ func TestPermissionIntegration(t *testing.T) {
 // origins it would decide are denied (static ones still work).
 func TestPermissionEndpointDownAtStart(t *testing.T) {
 	backend := backendWithOwnCORS(t)
-	tester := caddytest.NewTester(t)
-	tester.InitServer(permissionCaddyfile("http://"+deadAddress(t)+"/allowed", backend.Listener.Addr().String(), "down"), "caddyfile")
+	dead := deadAddress(t)
+	tester, port := startCaddy(t, func(port int) string {
+		return permissionCaddyfile(port, "http://"+dead+"/allowed", backend.Listener.Addr().String(), "down")
+	})
 	for _, tc := range []struct {
 		name, method, origin string
 		status               int
@@ -140,7 +140,7 @@ func TestPermissionEndpointDownAtStart(t *testing.T) {
 		{"actual request without CORS headers", "GET", tenantOrigin, 200, http.Header{"Vary": {"Accept-Encoding", "Origin"}}},
 		{"a static origin still allowed", "GET", "https://static.example.com", 200, http.Header{hdrACAO: {"https://static.example.com"}, hdrACAC: {"true"}, "Vary": {"Accept-Encoding", "Origin"}}},
 	} {
-		req, _ := http.NewRequest(tc.method, permissionSite+"/api/data", nil)
+		req, _ := http.NewRequest(tc.method, fmt.Sprintf("http://localhost:%d/api/data", port), nil)
 		req.Header.Set("Origin", tc.origin)
 		if tc.method == "OPTIONS" {
 			req.Header.Set(hdrACRM, "PUT")

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -120,11 +121,11 @@ func testWrongOnPurpose(t *testing.T) {
 		"/broken-acao-twice/x":       {"Access-Control-Allow-Origin": {app, "*"}},
 		"/broken-star-credentials/x": {"Access-Control-Allow-Origin": {"*"}, "Access-Control-Allow-Credentials": {"true"}},
 	} {
-		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:9180"+path, nil)
+		req, err := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", apiPort, path), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Host = "api.example.test:9180"
+		req.Host = fmt.Sprintf("api.example.test:%d", apiPort)
 		req.Header.Set("Origin", app)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {

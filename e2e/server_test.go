@@ -93,17 +93,18 @@ func deadAddress(t *testing.T) string {
 }
 
 // Origins of the suite. The API is one origin; pages come from others.
-const (
-	apiPort   = 9180
-	otherPort = 9181
-	api       = "http://api.example.test:9180"
-	appPage   = "http://app.example.test:9180/"
-	app7Page  = "http://app7.example.test:9180/"
-	evilPage  = "http://evil-example.test:9180/"
-	lookalike = "http://app.example.test.evil.test:9180/"
-	appPort2  = "http://app.example.test:9181/"
-	otherPage = "http://other.example.test:9181/"
-	app       = "http://app.example.test:9180"
+// Their ports are this test binary's own (reservePort).
+var (
+	apiPort   = reservePort()
+	otherPort = reservePort()
+	api       = fmt.Sprintf("http://api.example.test:%d", apiPort)
+	appPage   = fmt.Sprintf("http://app.example.test:%d/", apiPort)
+	app7Page  = fmt.Sprintf("http://app7.example.test:%d/", apiPort)
+	evilPage  = fmt.Sprintf("http://evil-example.test:%d/", apiPort)
+	lookalike = fmt.Sprintf("http://app.example.test.evil.test:%d/", apiPort)
+	appPort2  = fmt.Sprintf("http://app.example.test:%d/", otherPort)
+	otherPage = fmt.Sprintf("http://other.example.test:%d/", otherPort)
+	app       = fmt.Sprintf("http://app.example.test:%d", apiPort)
 )
 
 const aliceAuth = "Basic YWxpY2U6c2VjcmV0" // alice:secret
@@ -146,7 +147,7 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 		respond "star"
 	}
 	handle /subdomain/* {
-		cors http://*.example.test:9180
+		cors http://*.example.test:%[1]d
 		respond "subdomain"
 	}
 	handle /port/* {
@@ -155,7 +156,7 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 	}
 	handle /regexp/* {
 		cors {
-			origin_regexp http://app[0-9]*\.example\.test:9180
+			origin_regexp http://app[0-9]*\.example\.test:%[1]d
 		}
 		respond "regexp"
 	}
@@ -271,7 +272,7 @@ func suiteCaddyfile(t *testing.T, b *backend) string {
 }
 
 # The pages: empty documents on other origins.
-http://app.example.test:9180, http://app7.example.test:9180, http://evil-example.test:9180, http://app.example.test.evil.test:9180, http://app.example.test:%[7]d, http://other.example.test:%[7]d {
+http://app.example.test:%[1]d, http://app7.example.test:%[1]d, http://evil-example.test:%[1]d, http://app.example.test.evil.test:%[1]d, http://app.example.test:%[7]d, http://other.example.test:%[7]d {
 	header Content-Type "text/html; charset=utf-8"
 	respond "<!doctype html><title>page</title><body></body>"
 }

@@ -19,9 +19,13 @@ func counterValue(c prometheus.Counter) float64 {
 func TestMetrics(t *testing.T) {
 	e := newEndpoint(t, status(200))
 	p, _, ctx := provisionHTTP(t, &HTTP{Endpoint: e.URL}, newFakeClock())
-	// A second module in the same config registers the same collectors.
-	if _, _, _ = provisionHTTP(t, &HTTP{Endpoint: e.URL + "/other"}, nil); false {
+	// A second module in the same config (the same context, so the same
+	// registry) registers the same collectors: it must provision.
+	second := &HTTP{Endpoint: e.URL + "/other"}
+	if err := second.Provision(ctx); err != nil {
+		t.Fatalf("a second module in the same config: %v", err)
 	}
+	t.Cleanup(func() { _ = second.Cleanup() })
 	if err := metrics.register(ctx); err != nil {
 		t.Fatalf("registering again: %v", err)
 	}
@@ -50,8 +54,12 @@ func TestMetrics(t *testing.T) {
 		"caddy_cors_permission_lookup_duration_seconds": false,
 	}
 	for _, f := range families {
-		if _, ok := want[f.GetName()]; !ok {
+		found, ok := want[f.GetName()]
+		if !ok {
 			continue
+		}
+		if found {
+			t.Errorf("%s gathered twice from the config's registry", f.GetName())
 		}
 		want[f.GetName()] = true
 		for _, m := range f.GetMetric() {
