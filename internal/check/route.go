@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -161,8 +160,7 @@ func bySite(takers []taker, u *url.URL) (target, error) {
 // host matcher, 1 when a route has no host matcher (a site for any
 // host), 0 otherwise.
 func siteFor(srv *caddyhttp.Server, u *url.URL) int {
-	r := httptest.NewRequest(http.MethodGet, u.String(), nil)
-	r = r.WithContext(context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer()))
+	r := newRequest(context.WithValue(context.Background(), caddy.ReplacerCtxKey, caddy.NewReplacer()), http.MethodGet, u, http.Header{})
 	site := 0
 	for _, route := range srv.Routes {
 		hosts := 0
