@@ -70,6 +70,11 @@ func pslTable(t *testing.T, src []byte) []byte {
 			continue // an exception only lifts a wildcard's reach
 		}
 		labels := strings.Split(rule, ".")
+		if len(labels)+2 > maxLabels {
+			// A host shape keeps maxLabels labels: the rule, the label
+			// that makes it a registrable domain, and one on its left.
+			t.Fatalf("rule %q has %d labels: raise maxLabels", rule, len(labels))
+		}
 		for depth := 1; depth < len(labels); depth++ {
 			parent := strings.Join(labels[depth:], ".")
 			if ps, _ := publicsuffix.PublicSuffix(parent); ps == parent {

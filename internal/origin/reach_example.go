@@ -209,6 +209,9 @@ func (a *reachAnalysis) example(o string, r Reach) bool {
 	return !a.g.pinnedSpan(o, end-len(r.Owner), end, alphabet)
 }
 
+// ldhChars are the characters of a label as registries sell them.
+var ldhChars = charsOf(labelOrder)
+
 // writes reports whether text holds name as a whole name: not inside a
 // longer label ("a" in "[a-z]" is no name written).
 func writes(text, name string) bool {
@@ -218,7 +221,7 @@ func writes(text, name string) bool {
 			return false
 		}
 		start, end := i+j, i+j+len(name)
-		if (start == 0 || !labelChars.has(text[start-1])) && (end == len(text) || !labelChars.has(text[end])) {
+		if (start == 0 || !ldhChars.has(text[start-1])) && (end == len(text) || !ldhChars.has(text[end])) {
 			return true
 		}
 		i = start + 1

@@ -44,18 +44,21 @@ func charsOf(s string) charSet {
 	return set
 }
 
-// The characters of a host as a browser sends it: lower-case labels and
-// dots, or an IPv6 literal in brackets. An instruction pins a host
-// character when it allows exactly one of these (so "(?i)e" and "[eE]"
-// pin "e", and "[a-z]" or "." pin nothing).
+// The characters of a host as a browser sends it: labels and dots, or an
+// IPv6 literal in brackets. Letters are lower case; besides letters,
+// digits, '-' and '_', the URL standard lets a label hold the symbols of
+// labelSymbols, which no registry sells but a DNS zone can hold. An
+// instruction pins a host character when it allows exactly one of these
+// (so "(?i)e" and "[eE]" pin "e", and "[a-z]" or "." pin nothing).
 const (
-	labelOrder = "abcdefghijklmnopqrstuvwxyz1234567890-_" // representatives are taken in this order
-	ipv6Order  = "0123456789abcdef:."
+	labelOrder   = "abcdefghijklmnopqrstuvwxyz1234567890-_" // examples are written with these, in this order
+	labelSymbols = "!$&'()*+,;=`{}~\""
+	ipv6Order    = "0123456789abcdef:."
 )
 
 var (
-	labelChars  = charsOf(labelOrder)
-	hostChars   = charsOf(labelOrder + ".")
+	labelChars  = charsOf(labelOrder + labelSymbols)
+	hostChars   = charsOf(labelOrder + labelSymbols + ".")
 	ipv6Chars   = charsOf(ipv6Order + "[]")
 	digitChars  = charsOf("0123456789")
 	schemeFirst = charsOf("abcdefghijklmnopqrstuvwxyz")

@@ -132,11 +132,11 @@ func (s *search) expandHost(i int32, chars charSet) {
 	}
 	allowed := chars.and(hostChars)
 	if s.g.pins(n.pc, hostChars) {
-		c, _ := allowed.first(labelOrder + ".")
+		c, _ := allowed.first(labelOrder + labelSymbols + ".")
 		s.stepHost(i, n.host, c, true, phaseHost)
 		return
 	}
-	if c, ok := allowed.and(labelChars).and(notDigits).first(labelOrder); ok {
+	if c, ok := allowed.and(labelChars).and(notDigits).first(labelOrder + labelSymbols); ok {
 		s.stepHost(i, n.host, c, false, phaseHost)
 	}
 	if c, ok := allowed.and(digitChars).first(labelOrder); ok {

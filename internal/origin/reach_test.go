@@ -40,6 +40,7 @@ var reachCases = []struct {
 	// Matches no origin a browser sends.
 	{`[A-Z]+://EXAMPLE\.COM`, Reach{}},
 	{`https://a/b`, Reach{}},
+	{`https://[a-z]+\.example\.com\$`, Reach{}}, // "example.com$" is no registrable domain anyone sells
 
 	// A registrable domain it does not spell out.
 	{`https://a.*`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
@@ -61,6 +62,8 @@ var reachCases = []struct {
 	{`https://(a|b)\.com`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
 	// One path spells a.com out; the example is b.com, which none does.
 	{`https://(a\.com|[ab]\.com)`, Reach{Kind: ReachDomain, Example: "https://b.com", Owner: "b.com", Suffix: "com"}},
+	// A label of symbols is a valid host, under a domain its owner controls.
+	{`https://\$\.[a-z]+\.com`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out"}},
 	// The dots are wildcards: an example never names what the text seems to write.
 	{`https://app.example.com`, Reach{Kind: ReachDomain, Example: "https://appaexample.com", Owner: "appaexample.com", Suffix: "com"}},
 
@@ -283,7 +286,7 @@ func ownerAlphabet(owner string) string {
 	if strings.HasPrefix(owner, "[") {
 		return "0123456789abcdef:.[]"
 	}
-	return "abcdefghijklmnopqrstuvwxyz0123456789-_."
+	return "abcdefghijklmnopqrstuvwxyz0123456789-_.!$&'()*+,;=`{}~\""
 }
 
 // oraclePins reports whether some path through p matches all of s and
