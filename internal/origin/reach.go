@@ -73,24 +73,29 @@ func RegexpReach(expr string) Reach {
 	if err != nil {
 		return Reach{}
 	}
-	re, err := compileAnchored(tree)
-	if err != nil {
-		return Reach{}
-	}
 	p, err := syntax.Compile(tree.Simplify())
 	if err != nil {
 		return Reach{}
 	}
-	a := &reachAnalysis{re: re, g: newProg(p), written: writtenText(expr)}
-	s := &search{g: a.g}
+	g := newProg(p)
+	s := &search{g: g}
 	s.run()
-	if r, ok := a.bestExample(s); ok {
-		return r
+	if len(s.findings) > 0 {
+		// Examples are checked against the expression itself, compiled as
+		// the origin set compiles it.
+		re, err := compileAnchored(tree)
+		if err != nil {
+			return Reach{}
+		}
+		a := &reachAnalysis{re: re, g: g, written: writtenText(expr)}
+		if r, ok := a.bestExample(s); ok {
+			return r
+		}
 	}
 	switch {
-	case re.MatchString("null"):
+	case g.matches("null"):
 		return Reach{Kind: ReachNull, Example: "null"}
-	case re.MatchString(fileOrigin):
+	case g.matches(fileOrigin):
 		return Reach{Kind: ReachFile, Example: fileOrigin}
 	case s.overflow:
 		return Reach{Kind: ReachUnknown, Reason: fmt.Sprintf("it has more than %d states to follow", maxSearchNodes)}

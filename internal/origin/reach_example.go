@@ -12,13 +12,13 @@ import (
 // bestExample turns the search's findings into the most telling example:
 // an origin under a listed public suffix ("https://a.com") before an
 // address, before a domain under a suffix nobody sells ("https://a.a"),
-// before a bare host; then http(s) before other schemes; then the
-// shortest; then the first found. Each candidate is checked against the
+// before a bare host; then http(s) before other schemes; then without a
+// port; then the shortest; then the first found. Each candidate is checked against the
 // expression itself (see example), so an example is true whatever the
 // search allowed itself.
 func (a *reachAnalysis) bestExample(s *search) (Reach, bool) {
 	var best Reach
-	var bestRank [3]int
+	var bestRank [4]int
 	found := false
 	tried := make(map[string]bool)
 	for _, f := range s.findings {
@@ -33,17 +33,24 @@ func (a *reachAnalysis) bestExample(s *search) (Reach, bool) {
 			}
 			// The rank needs only the text: check the rest only for a
 			// candidate that would be chosen.
-			rank := [3]int{kindRank(r), schemeRank(cand), len(cand)}
+			_, _, port, _ := split(cand)
+			rank := [4]int{kindRank(r), schemeRank(cand), len(port), len(cand)}
 			if found && !less(rank, bestRank) || !a.example(cand, r) {
 				continue
 			}
 			best, bestRank, found = r, rank, true
 		}
+		if found && bestRank[0] == 0 && bestRank[1] == 0 && bestRank[2] == 0 {
+			// An https origin without a port, on a domain under a listed
+			// suffix: later findings are longer paths, with examples no
+			// more telling.
+			break
+		}
 	}
 	return best, found
 }
 
-func less(a, b [3]int) bool {
+func less(a, b [4]int) bool {
 	for i := range a {
 		if a[i] != b[i] {
 			return a[i] < b[i]
@@ -156,14 +163,11 @@ func (a *reachAnalysis) variants(host string, pinned []bool, by []uint32) []stri
 	return out
 }
 
-// owner returns what a third party would hold to send o, if o is an
-// origin as a browser sends it and not one of this machine: its
-// registrable domain, or its host when it has none, or its address.
+// owner returns what a third party would hold to send o, if o is written
+// as a browser sends an origin (see Canonical) and is not this machine:
+// its registrable domain, or its host when it has none, or its address.
 func owner(o string) (Reach, bool) {
 	if !Canonical(o) {
-		return Reach{}, false
-	}
-	if p, err := Parse(o); err != nil || p.String() != o {
 		return Reach{}, false
 	}
 	_, host, _, _ := split(o)
@@ -193,12 +197,16 @@ func owner(o string) (Reach, bool) {
 	return r, true
 }
 
-// example reports whether the expression matches o and does not write
-// what r says a third party holds: no path through it pins those
-// characters, and its text does not hold them as a whole name.
+// example reports whether the expression matches o, o parses as an
+// origin, and the expression does not write what r says a third party
+// holds: no path through it pins those characters, and its text does not
+// hold them as a whole name.
 func (a *reachAnalysis) example(o string, r Reach) bool {
 	if !a.re.MatchString(o) || writes(a.written, r.Owner) {
 		return false
+	}
+	if p, err := Parse(o); err != nil || p.String() != o {
+		return false // a host that IDNA refuses, as browsers do
 	}
 	alphabet := hostChars
 	if r.Owner[0] == '[' {
@@ -272,6 +280,11 @@ func (g *prog) pinnedSpan(s string, from, to int, alphabet charSet) bool {
 		}
 	}
 	return false
+}
+
+// matches reports whether the program matches all of s.
+func (g *prog) matches(s string) bool {
+	return g.pinnedSpan(s, 0, 0, charSet{})
 }
 
 func firstRune(s string) rune {

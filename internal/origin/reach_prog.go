@@ -87,17 +87,39 @@ func newProg(p *syntax.Prog) *prog {
 		ports: make(map[uint32]string),
 	}
 	for pc := range p.Inst {
-		if !consumes(&p.Inst[pc]) {
-			continue
-		}
-		for c := byte(0); c < 128; c++ {
-			if p.Inst[pc].MatchRune(rune(c)) {
-				g.chars[pc].add(c)
-			}
-		}
+		g.chars[pc] = asciiChars(&p.Inst[pc])
 	}
 	g.repeatable = onCycle(p)
 	return g
+}
+
+// asciiChars returns the ASCII characters an instruction consumes.
+func asciiChars(inst *syntax.Inst) charSet {
+	var set charSet
+	switch inst.Op {
+	case syntax.InstRuneAny:
+		return charSet{^uint64(0), ^uint64(0)}
+	case syntax.InstRuneAnyNotNL:
+		return charSet{^uint64(1 << '\n'), ^uint64(0)}
+	case syntax.InstRune1, syntax.InstRune:
+	default:
+		return set
+	}
+	if len(inst.Rune) == 1 {
+		// A literal, with its other cases when it folds.
+		for c := byte(0); c < 128; c++ {
+			if inst.MatchRune(rune(c)) {
+				set.add(c)
+			}
+		}
+		return set
+	}
+	for i := 0; i+1 < len(inst.Rune) && inst.Rune[i] < 128; i += 2 {
+		for c := inst.Rune[i]; c <= min(inst.Rune[i+1], 127); c++ {
+			set.add(byte(c))
+		}
+	}
+	return set
 }
 
 func consumes(inst *syntax.Inst) bool {
