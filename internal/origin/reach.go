@@ -98,7 +98,7 @@ func RegexpReach(expr string) Reach {
 	case g.matches(fileOrigin):
 		return Reach{Kind: ReachFile, Example: fileOrigin}
 	case s.overflow:
-		return Reach{Kind: ReachUnknown, Reason: fmt.Sprintf("it has more than %d states to follow", maxSearchNodes)}
+		return Reach{Kind: ReachUnknown, Reason: "it is too large for the check to follow"}
 	case len(s.findings) > 0:
 		return Reach{Kind: ReachUnknown, Reason: unknownReason(s.findings)}
 	}

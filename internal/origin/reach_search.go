@@ -37,11 +37,13 @@ type finding struct {
 }
 
 // Limits of one search. Expressions written by people stay far below
-// maxSearchNodes (a few hundred states for a typical one); beyond it the
-// check says it cannot tell. Findings past maxFindings only offer more
-// examples to choose from.
+// them (a few hundred states and steps for a typical one); beyond them
+// the check says it cannot tell. A step is one state reached, new or not:
+// a long run of optional characters reaches many states from each.
+// Findings past maxFindings only offer more examples to choose from.
 const (
 	maxSearchNodes = 1 << 16
+	maxSearchSteps = 1 << 20
 	maxFindings    = 16
 )
 
@@ -52,17 +54,20 @@ type search struct {
 	g        *prog
 	nodes    []searchNode
 	seen     map[string]struct{}
+	steps    int
 	findings []finding
+	found    map[string]bool // the host shapes (and port or not) of findings
 	overflow bool
 }
 
 func (s *search) run() {
 	s.seen = make(map[string]struct{})
+	s.found = make(map[string]bool)
 	for _, l := range s.g.leaves(uint32(s.g.p.Start), true) {
 		s.push(searchNode{parent: -1, pc: l, ph: phaseSchemeStart, host: hostShape{loop: 0}})
 	}
 	for i := 0; i < len(s.nodes) && len(s.findings) < maxFindings; i++ {
-		if len(s.nodes) > maxSearchNodes {
+		if len(s.nodes) > maxSearchNodes || s.steps > maxSearchSteps {
 			s.overflow = true
 			return
 		}
@@ -71,6 +76,7 @@ func (s *search) run() {
 }
 
 func (s *search) push(n searchNode) {
+	s.steps++
 	var b [5]byte
 	binary.LittleEndian.PutUint32(b[:], n.pc)
 	b[4] = byte(n.ph)
@@ -160,11 +166,23 @@ func (s *search) portAfter(i int32, chars charSet) {
 	}
 }
 
+// endHost judges the host that node i ends. Of the paths that end the
+// same host shape, with a port or without, the first stands for all: the
+// others would offer the same examples.
 func (s *search) endHost(i int32, port string) {
-	v := s.nodes[i].host.judge()
+	h := s.nodes[i].host
+	v := h.judge()
 	if v.skip || v.kind == ReachNone {
 		return
 	}
+	key := h.key()
+	if port != "" {
+		key += ":"
+	}
+	if s.found[key] {
+		return
+	}
+	s.found[key] = true
 	s.findings = append(s.findings, finding{node: i, port: port, verdict: v})
 }
 

@@ -101,7 +101,7 @@ func TestRegexpReachTooLarge(t *testing.T) {
 	}
 	b.WriteString(`)\.example\.com`)
 	got := RegexpReach(b.String())
-	if got.Kind != ReachUnknown || got.Reason != "it has more than 65536 states to follow" {
+	if got.Kind != ReachUnknown || got.Reason != "it is too large for the check to follow" {
 		t.Fatalf("got %+v, want ReachUnknown for the size", got)
 	}
 }
