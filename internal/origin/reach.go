@@ -64,6 +64,9 @@ const (
 // that shape: for each path that ends a host, it keeps which characters
 // of the host the path pins (reads through an instruction that allows one
 // character only, once), and judges the host by the public suffix list.
+// Alternatives are kept apart from one another (see spellAlternatives),
+// so that "(app|api)" spells out two names, where the class "ap[ip]" is a
+// pattern.
 // A registrable domain is written in the expression when all its
 // characters are pinned on the path; so "https://pr-[0-9]+\.example\.com"
 // reaches nothing, and "https://[a-z]+\.com" and "https://a.*" reach
@@ -73,7 +76,11 @@ func RegexpReach(expr string) Reach {
 	if err != nil {
 		return Reach{}
 	}
-	p, err := syntax.Compile(tree.Simplify())
+	spelled, err := syntax.Parse(spellAlternatives(expr), syntax.Perl)
+	if err != nil {
+		spelled = tree // deeper than the parser allows, say: analyzed factored
+	}
+	p, err := syntax.Compile(spelled.Simplify())
 	if err != nil {
 		return Reach{}
 	}

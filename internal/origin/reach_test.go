@@ -58,8 +58,14 @@ var reachCases = []struct {
 	{`.*`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
 	{`https?://.+`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
 	{`[a-z]+://[^/]+`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
-	// Go's parser folds an alternation of single characters into a class.
-	{`https://(a|b)\.com`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
+	// Names written as alternatives, which Go's parser would factor into
+	// classes (ap[ip], example[12]); a class written as one is a pattern.
+	{`https://(a|b)\.com`, Reach{}},
+	{`https://(app|api)\.com`, Reach{}},
+	{`https://(example1|example2)\.com(:[0-9]+)?`, Reach{}},
+	{`(?i)https://(APP|API)\.com`, Reach{}},
+	{`https://[ab]\.com`, Reach{Kind: ReachDomain, Example: "https://a.com", Owner: "a.com", Suffix: "com"}},
+	{`https://example[12]\.com`, Reach{Kind: ReachDomain, Example: "https://example1.com", Owner: "example1.com", Suffix: "com"}},
 	// One path spells a.com out; the example is b.com, which none does.
 	{`https://(a\.com|[ab]\.com)`, Reach{Kind: ReachDomain, Example: "https://b.com", Owner: "b.com", Suffix: "com"}},
 	// A label of symbols is a valid host, under a domain its owner controls.
@@ -79,6 +85,32 @@ var reachCases = []struct {
 
 	// A repeated literal spells no fixed name, and here no example is left.
 	{`https://example\.com(\.example\.com)*`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out"}},
+}
+
+// spellAlternativesCases: each alternative in a capture of its own, the
+// rest as written.
+var spellAlternativesCases = []struct{ in, want string }{
+	{`https://(app|api)\.com`, `https://((app)|(api))\.com`},
+	{`a|b`, `(a)|(b)`},
+	{`(?:a|b(c|d))|e`, `((?:(a)|(b((c)|(d)))))|(e)`},
+	{`(?P<x>a|b)`, `(?P<x>(a)|(b))`},
+	{`(?i:a|b)`, `(?i:(a)|(b))`},
+	{`[|(]a|\|b`, `([|(]a)|(\|b)`},
+	{`\Qa|b\E|c`, `(\Qa|b\E)|(c)`},
+	{`\Qa|b`, `\Qa|b`},
+	{`a\)|b`, `(a\))|(b)`},
+	// A flag set before "|" reaches past it: that alternation stays.
+	{`(?i)a|b`, `(?i)a|b`},
+	{`x(?i)(a|b)|c`, `x(?i)((a)|(b))|c`},
+	{`abc`, `abc`},
+}
+
+func TestSpellAlternatives(t *testing.T) {
+	for _, tc := range spellAlternativesCases {
+		if got := spellAlternatives(tc.in); got != tc.want {
+			t.Errorf("spellAlternatives(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
 }
 
 func TestRegexpReach(t *testing.T) {
@@ -192,17 +224,36 @@ func checkReach(t *testing.T, expr string, walks int) ReachKind {
 		}
 		return r.Kind
 	}
-	tree, _ := syntax.Parse(expr, syntax.Perl)
+	// Names written as alternatives count as written, as in the analysis,
+	// which keeps them apart from Go's factoring by wrapping each in a
+	// capture; the wrapped expression must match what the expression does.
+	tree, err := syntax.Parse(spellAlternatives(expr), syntax.Perl)
+	if err != nil {
+		tree, _ = syntax.Parse(expr, syntax.Perl)
+	}
 	p, err := syntax.Compile(tree.Simplify())
 	if err != nil {
 		t.Fatalf("%s: %v", expr, err)
+	}
+	spelled, err := compileAnchored(tree)
+	if err != nil {
+		t.Fatalf("%s spelled out as %s: %v", expr, tree, err)
+	}
+	agree := func(o string) {
+		if re.MatchString(o) != spelled.MatchString(o) {
+			t.Fatalf("%s and its alternatives spelled out (%s) disagree on %q", expr, spellAlternatives(expr), o)
+		}
+	}
+	for _, o := range append([]string{"null", "file://", r.Example}, outsiders...) {
+		agree(o)
 	}
 	switch r.Kind {
 	case ReachNone:
 		if re.MatchString("null") || re.MatchString("file://") {
 			t.Fatalf("%s is accepted but matches null or file://", expr)
 		}
-		for _, o := range append(sampleOrigins(p, re, expr, walks), outsiders...) {
+		for _, o := range append(sampleOrigins(p, spelled, expr, walks), outsiders...) {
+			agree(o)
 			if !re.MatchString(o) || !Canonical(o) {
 				continue
 			}
