@@ -47,7 +47,7 @@ var regexpAdviceCases = []struct {
 		[]string{"origin_regexp `null|https://app\\.example\\.com$`: it matches \"null\", which sandboxed iframes and local files on any site send, so it allows any site; if that is meant, use allow_all"}, nil},
 	{"a name the check cannot tell",
 		[]string{`https://example\.com(\.example\.com)*$`},
-		[]string{"origin_regexp `https://example\\.com(\\.example\\.com)*$`: the check cannot tell which sites it lets in (a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out); spell out each registrable domain (as in `https://[a-z0-9-]+\\.example\\.com`) or list origins patterns instead, unless any site is meant"}, nil},
+		[]string{"origin_regexp `https://example\\.com(\\.example\\.com)*$`: the check cannot tell which sites it lets in (a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show); spell out each registrable domain (as in `https://[a-z0-9-]+\\.example\\.com`) or list origins patterns instead, unless any site is meant"}, nil},
 }
 
 func TestRegexpAdvice(t *testing.T) {

@@ -136,5 +136,5 @@ func unknownReason(findings []finding) string {
 			return fmt.Sprintf("it lets in names under %s, where the public suffix list has names that others register, such as %s, but no example of them matched", p, below.sample)
 		}
 	}
-	return "a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out"
+	return "a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show"
 }

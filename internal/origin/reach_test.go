@@ -69,7 +69,7 @@ var reachCases = []struct {
 	// One path spells a.com out; the example is b.com, which none does.
 	{`https://(a\.com|[ab]\.com)`, Reach{Kind: ReachDomain, Example: "https://b.com", Owner: "b.com", Suffix: "com"}},
 	// A label of symbols is a valid host, under a domain its owner controls.
-	{`https://\$\.[a-z]+\.com`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out"}},
+	{`https://\$\.[a-z]+\.com`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show"}},
 	// The dots are wildcards: an example never names what the text seems to write.
 	{`https://app.example.com`, Reach{Kind: ReachDomain, Example: "https://appaexample.com", Owner: "appaexample.com", Suffix: "com"}},
 
@@ -84,7 +84,7 @@ var reachCases = []struct {
 	{`https://app\.example\.com|file://`, Reach{Kind: ReachFile, Example: "file://"}},
 
 	// A repeated literal spells no fixed name, and here no example is left.
-	{`https://example\.com(\.example\.com)*`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of some origins it matches, but every example found names a domain it spells out"}},
+	{`https://example\.com(\.example\.com)*`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show"}},
 }
 
 // spellAlternativesCases: each alternative in a capture of its own, the
