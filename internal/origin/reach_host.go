@@ -68,12 +68,16 @@ func (h hostShape) add(c byte, pinned bool) (hostShape, bool) {
 		}
 	}
 	if h.ipv6 {
-		if a == '?' && strings.HasSuffix(h.window, "?") {
-			return h, true
+		if a != '?' || !strings.HasSuffix(h.window, "?") {
+			h.window += string(a)
 		}
-		h.window += string(a)
 		return h, len(h.window) <= 64
 	}
+	return h.addToName(c, a)
+}
+
+// addToName adds a, the shape of c, to a host name's shape.
+func (h hostShape) addToName(c, a byte) (hostShape, bool) {
 	start := strings.LastIndexAny(h.window, ".!") + 1
 	if c == '.' {
 		if len(h.window) == start { // a leading dot or two in a row
@@ -159,6 +163,14 @@ func (h hostShape) judge() hostVerdict {
 	if labels[n-1] == "localhost" {
 		return hostVerdict{} // every name under localhost is this machine
 	}
+	return judgeDomain(h, labels, seps)
+}
+
+// judgeDomain decides a host name by the public suffix list: its
+// registrable domain must be pinned, and so must any label on its left
+// that the list's suffixes below the pinned labels could take in.
+func judgeDomain(h hostShape, labels []string, seps []byte) hostVerdict {
+	n := len(labels)
 	// Placeholders are no label of the list, so only its wildcards see them.
 	ps, _ := publicsuffix.PublicSuffix(strings.Join(labels, "."))
 	psLabels := strings.Count(ps, ".") + 1

@@ -486,3 +486,31 @@ func sampleOrigins(p *syntax.Prog, re *regexp.Regexp, expr string, n int) []stri
 	}
 	return out
 }
+
+// Only instructions inside a repetition can consume twice in one match.
+func TestOnCycle(t *testing.T) {
+	tree, _ := syntax.Parse(`a(bc)*d(e|f)+g?`, syntax.Perl)
+	p, _ := syntax.Compile(tree.Simplify())
+	cyclic := onCycle(p)
+	got := ""
+	for pc, inst := range p.Inst {
+		if consumes(&inst) && cyclic[pc] {
+			got += string(inst.Rune)
+		}
+	}
+	if !sameLetters(got, "bcef") {
+		t.Fatalf("repeatable instructions consume %q, want b, c, e and f", got)
+	}
+}
+
+func sameLetters(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, c := range b {
+		if !strings.ContainsRune(a, c) {
+			return false
+		}
+	}
+	return true
+}
