@@ -27,6 +27,11 @@ type hostShape struct {
 const maxLabels = 12
 
 func (h hostShape) key() string {
+	f := h.flags()
+	return string(f[:]) + h.window
+}
+
+func (h hostShape) flags() [2]byte {
 	var flags byte
 	if h.dropped {
 		flags |= 1
@@ -37,7 +42,7 @@ func (h hostShape) key() string {
 	if h.ipv6 {
 		flags |= 4
 	}
-	return string([]byte{flags, byte(h.loop)}) + h.window
+	return [2]byte{flags, byte(h.loop)}
 }
 
 func isSeparator(a byte) bool { return a == '.' || a == '!' }

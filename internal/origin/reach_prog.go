@@ -3,6 +3,7 @@ package origin
 import (
 	"regexp/syntax"
 	"slices"
+	"unicode"
 )
 
 // charSet is a set of ASCII characters. The reach analysis needs no
@@ -107,9 +108,15 @@ func asciiChars(inst *syntax.Inst) charSet {
 	}
 	if len(inst.Rune) == 1 {
 		// A literal, with its other cases when it folds.
-		for c := byte(0); c < 128; c++ {
-			if inst.MatchRune(rune(c)) {
-				set.add(c)
+		r := inst.Rune[0]
+		if r < 128 {
+			set.add(byte(r))
+		}
+		if syntax.Flags(inst.Arg)&syntax.FoldCase != 0 {
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+				if f < 128 {
+					set.add(byte(f))
+				}
 			}
 		}
 		return set

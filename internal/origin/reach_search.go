@@ -1,7 +1,5 @@
 package origin
 
-import "encoding/binary"
-
 // phase is where in "scheme://host[:port]" a path through the expression is.
 type phase uint8
 
@@ -53,7 +51,7 @@ const (
 type search struct {
 	g        *prog
 	nodes    []searchNode
-	seen     map[string]struct{}
+	seen     map[nodeKey]struct{}
 	steps    int
 	findings []finding
 	found    map[string]bool // the host shapes (and port or not) of findings
@@ -61,7 +59,7 @@ type search struct {
 }
 
 func (s *search) run() {
-	s.seen = make(map[string]struct{})
+	s.seen = make(map[nodeKey]struct{})
 	s.found = make(map[string]bool)
 	for _, l := range s.g.leaves(uint32(s.g.p.Start), true) {
 		s.push(searchNode{parent: -1, pc: l, ph: phaseSchemeStart, host: hostShape{loop: 0}})
@@ -75,12 +73,18 @@ func (s *search) run() {
 	}
 }
 
+// nodeKey tells states apart: two paths that reach the same leaf, in the
+// same phase, with the same host shape, go on alike.
+type nodeKey struct {
+	pc     uint32
+	ph     phase
+	flags  [2]byte
+	window string
+}
+
 func (s *search) push(n searchNode) {
 	s.steps++
-	var b [5]byte
-	binary.LittleEndian.PutUint32(b[:], n.pc)
-	b[4] = byte(n.ph)
-	key := string(b[:]) + n.host.key()
+	key := nodeKey{n.pc, n.ph, n.host.flags(), n.host.window}
 	if _, ok := s.seen[key]; ok {
 		return
 	}
