@@ -514,3 +514,19 @@ func sameLetters(a, b string) bool {
 	}
 	return true
 }
+
+// BenchmarkRegexpReach: the analysis of one expression that spells out
+// its domain, and of one that does not (which also writes an example).
+func BenchmarkRegexpReach(b *testing.B) {
+	for _, bc := range []struct{ name, expr string }{
+		{"accepted", `https://pr-[0-9]+\.preview\.example\.com`},
+		{"refused", `https://pr-[0-9]+\.preview\.example\.co.*`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				RegexpReach(bc.expr)
+			}
+		})
+	}
+}
