@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 )
@@ -128,5 +129,43 @@ func BenchmarkScale(b *testing.B) {
 		h := benchHandler(b, Handler{Origins: origins})
 		r := request("GET", map[string]string{"Origin": fmt.Sprintf("https://a.tenant%d.example.com", n-1)})
 		b.Run(fmt.Sprintf("kind=subdomain/n=%d", n), func(b *testing.B) { runBench(b, h, r, 200) })
+	}
+}
+
+// BenchmarkProvision measures loading a configuration of 1,000 origins
+// with credentials, written as exact origins (the baseline), as
+// origin_regexp expressions that spell out their domains (accepted), and
+// as expressions that reach domains they do not (refused, each with an
+// example origin). Each expression's verdict is decided from its program
+// at load, so this is what a reload of such a configuration pays.
+func BenchmarkProvision(b *testing.B) {
+	const n = 1000
+	configs := []struct {
+		name string
+		cfg  Handler
+		ok   bool
+	}{
+		{"origins", Handler{Credentials: true}, true},
+		{"regexps_accepted", Handler{Credentials: true}, true},
+		{"regexps_refused", Handler{Credentials: true}, false},
+	}
+	for i := range n {
+		configs[0].cfg.Origins = append(configs[0].cfg.Origins, fmt.Sprintf("https://pr-%d.preview.example.com", i))
+		configs[1].cfg.OriginRegexp = append(configs[1].cfg.OriginRegexp, fmt.Sprintf(`https://pr-[0-9]+\.preview%d\.example\.com$`, i))
+		configs[2].cfg.OriginRegexp = append(configs[2].cfg.OriginRegexp, fmt.Sprintf(`https://pr-[0-9]+\.preview%d\.example\.co.*$`, i))
+	}
+	for _, c := range configs {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h := c.cfg
+				if err := h.Provision(caddy.Context{}); err != nil {
+					b.Fatal(err)
+				}
+				if err := h.Validate(); (err == nil) != c.ok {
+					b.Fatalf("Validate: %v", err)
+				}
+			}
+		})
 	}
 }

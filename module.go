@@ -50,9 +50,18 @@ type Handler struct {
 	// "https://a.example.com.evil.net" (django-cors-headers matches only the
 	// start; the load-time log names an origin that differs). An expression
 	// ending in ":*" or ":\d*" is refused, since under whole matching it is
-	// no port wildcard; unescaped dots in a host and expressions that match
-	// random origins are logged as warnings, and refused with credentials.
-	// Default: none.
+	// no port wildcard. An expression must spell out every registrable
+	// domain (by the public suffix list) that it matches:
+	// "https://pr-[0-9]+\.preview\.example\.com" does, while
+	// "https://[a-z]+\.com", "https://a.*" and "https://[a-z]+\.github\.io"
+	// reach domains anyone can register; so do expressions that reach a
+	// host or an IP address they do not spell out (localhost, its
+	// subdomains and loopback addresses excepted), or "null" or "file://".
+	// Such expressions, and unescaped dots in a host, are logged as
+	// warnings, and refused with credentials; the message names an origin
+	// the expression lets in. The verdict is read from the expression
+	// alone, the same at every load; an expression too large to follow is
+	// refused with credentials too (origins patterns remain). Default: none.
 	OriginRegexp []string `json:"origin_regexp,omitempty"`
 
 	// Allow every origin: responses carry "Access-Control-Allow-Origin: *"

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -15,12 +14,15 @@ import (
 // in besides what its author meant. Two kinds of mistake are common, and
 // hidden by django-cors-headers' start-anchored re.match, so users who
 // migrate bring them along: ":*" written as a port wildcard, and host
-// dots left unescaped. With credentials, an expression that lets in
-// origins nobody meant is an error, since those origins could read the
-// signed-in user's responses; without, a warning.
+// dots left unescaped. And an expression can let in sites its author does
+// not own: a registrable domain (or a host, or an address) that it
+// matches through a class, a wildcard or a repetition rather than spells
+// out, which anyone can register. With credentials, an expression that
+// lets in origins nobody meant is an error, since those origins could
+// read the signed-in user's responses; without, a warning. Every verdict
+// comes from the expression alone, the same in every process.
 func (p *policy) checkRegexps(exprs []string, credentials bool) []error {
 	var errs []error
-	probes := probeOrigins()
 	for _, expr := range exprs {
 		a := origin.AdviseRegexp(expr)
 		if a.PortTail != "" {
@@ -40,24 +42,74 @@ func (p *policy) checkRegexps(exprs []string, credentials bool) []error {
 		if a.PrefixOnly != "" {
 			p.notes = append(p.notes, fmt.Sprintf("origin_regexp %s must match the whole Origin (django-cors-headers' re.match only needs its start to match): %q, for one, is not allowed", quoteExpr(expr), a.PrefixOnly))
 		}
-		if probe := matchedProbe(expr, probes); probe != "" {
-			if credentials {
-				errs = append(errs, fmt.Errorf("origin_regexp %s with credentials: it matches %s, so any site could read your users' authenticated responses; match only your own origins (as in %s) or turn credentials off", quoteExpr(expr), describeProbe(probe), quoteExpr(`https://[a-z0-9-]+\.example\.com`)))
-			} else {
-				p.warnings = append(p.warnings, fmt.Sprintf("origin_regexp %s: it matches %s, so it allows any site; if that is meant, use allow_all", quoteExpr(expr), describeProbe(probe)))
-			}
+		reach := origin.RegexpReach(expr)
+		if reach.Kind != origin.ReachNone && a.Escaped != "" && origin.RegexpReach(a.Escaped).Kind == origin.ReachNone {
+			continue // the unescaped dots are the whole story, told above
+		}
+		switch {
+		case reach.Kind == origin.ReachNone:
+		case credentials:
+			errs = append(errs, reachError(expr, reach))
+		default:
+			p.warnings = append(p.warnings, reachWarning(expr, reach))
 		}
 	}
 	return errs
 }
 
-// probeOrigins are drawn once per process, when the first configuration
-// with origin_regexp is checked: unknown to anyone writing a config, yet
-// the same for the Caddyfile adapter's check and the load that follows,
-// and for every reload, so that a config does not pass one and fail the
-// next. An expression that matches all random origins of a shape (".*",
-// "https://[a-z0-9-]+\.com") is refused whatever the draw.
-var probeOrigins = sync.OnceValue(origin.Probes)
+// spellOut is the fix for an expression that reaches a registrable
+// domain it does not spell out.
+const spellOut = "spell out each registrable domain (as in `https://[a-z0-9-]+\\.example\\.com`)"
+
+// reachError refuses, with credentials, an expression that lets in sites
+// nobody named, naming one.
+func reachError(expr string, r origin.Reach) error {
+	if r.Kind == origin.ReachUnknown {
+		return fmt.Errorf("origin_regexp %s with credentials: the check cannot tell which sites it lets in (%s), so it is refused; %s, list origins patterns instead (such as https://*.example.com), or turn credentials off", quoteExpr(expr), r.Reason, spellOut)
+	}
+	what, who, fix := describeReach(r)
+	if r.Kind == origin.ReachNull || r.Kind == origin.ReachFile {
+		fix = "match only your own origins (as in `https://[a-z0-9-]+\\.example\\.com`) or turn credentials off"
+	} else {
+		fix += ", list origins patterns instead (such as https://*.example.com), or turn credentials off"
+	}
+	return fmt.Errorf("origin_regexp %s with credentials: it matches %s, so %s could read your users' authenticated responses; %s", quoteExpr(expr), what, who, fix)
+}
+
+// reachWarning is reachError's finding without credentials, where letting
+// in any site may be meant.
+func reachWarning(expr string, r origin.Reach) string {
+	what, who, fix := describeReach(r)
+	switch r.Kind {
+	case origin.ReachUnknown:
+		return fmt.Sprintf("origin_regexp %s: the check cannot tell which sites it lets in (%s); %s or list origins patterns instead, unless any site is meant", quoteExpr(expr), r.Reason, spellOut)
+	case origin.ReachNull, origin.ReachFile:
+		return fmt.Sprintf("origin_regexp %s: it matches %s, so it allows any site; if that is meant, use allow_all", quoteExpr(expr), what)
+	}
+	return fmt.Sprintf("origin_regexp %s: it matches %s, so it allows %s; %s unless that is meant", quoteExpr(expr), what, who, fix)
+}
+
+// describeReach words what an expression matches, who could send it, and
+// how to write the expression so that it names what it lets in.
+func describeReach(r origin.Reach) (what, who, fix string) {
+	switch r.Kind {
+	case origin.ReachNull:
+		return `"null", which sandboxed iframes and local files on any site send`, "any site", ""
+	case origin.ReachFile:
+		return `"file://", which local files on any machine send`, "any local file", ""
+	case origin.ReachAddress:
+		return fmt.Sprintf("%q, on %s, an address it does not spell out (only loopback addresses may be left open)", r.Example, r.Owner),
+			"whichever machine holds " + r.Owner, "spell out each address (as in `http://192\\.168\\.1\\.10(:[0-9]+)?`)"
+	case origin.ReachHost:
+		return fmt.Sprintf("%q, on %s, a host under no registrable domain that it does not spell out", r.Example, r.Owner),
+			"whichever machine answers to " + r.Owner, "spell out each host (as in `http://intranet(:[0-9]+)?`)"
+	}
+	under := ""
+	if strings.Contains(r.Suffix, ".") {
+		under = fmt.Sprintf(" (under the public suffix %s)", r.Suffix)
+	}
+	return fmt.Sprintf("%q, on %s, a registrable domain%s it does not spell out", r.Example, r.Owner, under), "whoever registers " + r.Owner, spellOut
+}
 
 // portTailError refuses an expression that ends in ":*" or ":\d*": matched
 // against the whole Origin, neither means "any port".
@@ -80,30 +132,6 @@ func portTailError(expr string, a origin.RegexpAdvice) error {
 	}
 	b.WriteString(strings.Join(fixes, ", or "))
 	return fmt.Errorf("%s", b.String())
-}
-
-// matchedProbe returns the first probe origin expr matches, or "".
-func matchedProbe(expr string, probes []string) string {
-	re, err := origin.CompileRegexp(expr)
-	if err != nil {
-		return ""
-	}
-	for _, o := range probes {
-		if re.MatchString(o) {
-			return o
-		}
-	}
-	return ""
-}
-
-func describeProbe(o string) string {
-	switch o {
-	case "null":
-		return `"null", which sandboxed iframes and local files on any site send`
-	case "file://":
-		return `"file://", which local files on any machine send`
-	}
-	return fmt.Sprintf("%q, a random origin nobody listed", o)
 }
 
 // quoteExpr quotes a regular expression for a message without doubling

@@ -62,25 +62,3 @@ func TestAdviseRegexp(t *testing.T) {
 		}
 	}
 }
-
-// Probes are drawn anew each time and are origins a browser could send.
-func TestProbes(t *testing.T) {
-	a, b := Probes(), Probes()
-	if len(a) != 20 || len(b) != len(a) {
-		t.Fatalf("got %d and %d probes, want 20", len(a), len(b))
-	}
-	for i, o := range a {
-		if o == "null" || o == "file://" {
-			if b[i] != o {
-				t.Errorf("probe %d: %q then %q", i, o, b[i])
-			}
-			continue
-		}
-		if o == b[i] {
-			t.Errorf("probe %d is %q twice: not drawn anew", i, o)
-		}
-		if p, err := Parse(o); err != nil || p.String() != o || p.Subdomains || p.AnyPort() {
-			t.Errorf("probe %q is not an exact origin: %v", o, err)
-		}
-	}
-}
