@@ -80,6 +80,12 @@ func (p *policy) compileOrigins(h *Handler) []error {
 			} else {
 				p.warnings = append(p.warnings, fmt.Sprintf("origin %q: %s is a public suffix; any site registered under it is allowed", pat.String(), pat.Host))
 			}
+		} else if below := origin.PublicSuffixBelow(pat.Host); pat.Subdomains && below != "" {
+			if h.Credentials {
+				errs = append(errs, fmt.Errorf("origin %q with credentials: it matches every name under %s, and %s is a public suffix, where anyone can register a subdomain (such as a.%s), so any of them could read your users' authenticated responses; list your own origins instead", o, pat.Host, below, below))
+			} else {
+				p.warnings = append(p.warnings, fmt.Sprintf("origin %q: %s is a public suffix, so any site registered under it (such as a.%s) is allowed", pat.String(), below, below))
+			}
 		}
 	}
 	re, reErrs := origin.CompileRegexps(h.OriginRegexp)

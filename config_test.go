@@ -57,6 +57,8 @@ var configErrorCases = []struct {
 		`origin "null" with credentials: sandboxed iframes and local files on any site send "Origin: null", so any site could read your users' authenticated responses; remove "null" or turn credentials off`},
 	{"public suffix wildcard with credentials", Handler{Origins: []string{"https://*.github.io"}, Credentials: true},
 		`origin "https://*.github.io" with credentials: github.io is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
+	{"wildcard over a domain with public suffixes below it, with credentials", Handler{Origins: []string{"https://*.amazonaws.com"}, Credentials: true},
+		`origin "https://*.amazonaws.com" with credentials: it matches every name under amazonaws.com, and us-east-1.amazonaws.com is a public suffix, where anyone can register a subdomain (such as a.us-east-1.amazonaws.com), so any of them could read your users' authenticated responses; list your own origins instead`},
 	{"TLD wildcard with credentials", Handler{Origins: []string{"https://*.com"}, Credentials: true},
 		`origin "https://*.com" with credentials: com is a public suffix, where anyone can register a subdomain, so any of them could read your users' authenticated responses; list your own origins instead`},
 	{"file:// with credentials", Handler{Origins: []string{"file://"}, Credentials: true},

@@ -31,3 +31,11 @@ var publicSuffixParents = sync.OnceValue(func() map[string]suffixBelow {
 	}
 	return parents
 })
+
+// PublicSuffixBelow returns a public suffix that the list has below
+// domain, which is not one itself (s3.amazonaws.com below amazonaws.com),
+// or "" when there is none: a "*." pattern on domain then lets in sites
+// that anyone can register under that suffix.
+func PublicSuffixBelow(domain string) string {
+	return publicSuffixParents()[domain].sample
+}
