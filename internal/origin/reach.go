@@ -133,7 +133,7 @@ func unknownReason(findings []finding) string {
 	for _, f := range findings {
 		if p := f.verdict.parent; p != "" {
 			below := publicSuffixParents()[p]
-			return fmt.Sprintf("it lets in names under %s, where the public suffix list has names that others register, such as %s, but no example of them matched", p, below.sample)
+			return fmt.Sprintf("it lets in names under %s, where the public suffix list has suffixes under which others register names (%s, for one), but no such name it matches was found", p, below.sample)
 		}
 	}
 	return "a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show"

@@ -83,6 +83,9 @@ var reachCases = []struct {
 	{`null|https://app\.example\.com`, Reach{Kind: ReachNull, Example: "null"}},
 	{`https://app\.example\.com|file://`, Reach{Kind: ReachFile, Example: "file://"}},
 
+	// Two labels under amazonaws.com may reach a suffix of the list below
+	// it, but none that two numbers write.
+	{`https://[0-9]+\.[0-9]+\.amazonaws\.com`, Reach{Kind: ReachUnknown, Reason: "it lets in names under amazonaws.com, where the public suffix list has suffixes under which others register names (us-east-1.amazonaws.com, for one), but no such name it matches was found"}},
 	// A repeated literal spells no fixed name, and here no example is left.
 	{`https://example\.com(\.example\.com)*`, Reach{Kind: ReachUnknown, Reason: "a class, wildcard or repetition reaches into the registrable domain of origins it may match, but the check found no such origin to show"}},
 }
