@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/certmagic"
 
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
@@ -520,5 +521,27 @@ http://localhost:8000 {
 	}
 	if len(ex.CORSDenials) != 1 || ex.CORSDenials[0].String() != `origin not allowed; response sent without CORS headers (method "GET", origin "http://localhost:8080", uri "/")` {
 		t.Errorf("denials %v, want the second handler's", ex.CORSDenials)
+	}
+}
+
+// Loading a config for a check leaves the process's CertMagic default
+// storage as it was, even when the config names a storage of its own
+// (loading a config to run it would make that the default).
+func TestLoadKeepsDefaultStorage(t *testing.T) {
+	before := certmagic.Default.Storage
+	t.Cleanup(func() { certmagic.Default.Storage = before })
+	ours := &certmagic.FileStorage{Path: t.TempDir()}
+	certmagic.Default.Storage = ours
+	load(t, fmt.Sprintf(`{
+	admin off
+	storage file_system %s
+}
+http://localhost:8000 {
+	cors http://localhost:8080
+	respond "ok"
+}
+`, t.TempDir()))
+	if certmagic.Default.Storage != ours {
+		t.Errorf("CertMagic's default storage is %v after Load, want the process's own %v", certmagic.Default.Storage, ours)
 	}
 }

@@ -27,8 +27,9 @@ type Result struct {
 	Verdict string  `json:"verdict"`          // "allowed" or "blocked"
 	Reason  *Reason `json:"reason,omitempty"` // why blocked, as Chromium says it
 
-	// What a cors handler logged about this request: the origin, method
-	// or header it refused, naming the value. The line to act on.
+	// Why a cors handler refused this request: the origin, method or
+	// header, named, in the words of its debug log line. The line to act
+	// on.
 	CORSDenials []Denial `json:"cors_denials,omitempty"`
 	// Problems seen in the responses or the config, with how to fix them.
 	Diagnoses []string `json:"diagnoses,omitempty"`
@@ -46,9 +47,9 @@ type Exchange struct {
 	Status          int          `json:"status"`
 	ResponseHeaders []HeaderLine `json:"response_headers"` // the CORS-relevant ones: Access-Control-*, Vary, Location
 	CORSDenials     []Denial     `json:"cors_denials,omitempty"`
-	// What the cors handlers that ran decided, as their metrics counted it
-	// ("preflights/allowed", "requests/not_allowed", ...); empty when no
-	// cors handler saw the request.
+	// What each cors handler that ran decided, as its metrics count it
+	// ("preflights/allowed", "requests/not_allowed", ...), sorted; empty
+	// when no cors handler saw the request.
 	CORSHandled []string `json:"cors_handled,omitempty"`
 }
 
