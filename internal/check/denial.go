@@ -22,7 +22,10 @@ type Denial struct {
 // Access-Control-Request-Method, so those are the decision's; method and
 // uri are the actual request's as the check sent it.
 func denialOf(d *decision.Decision, method, uri string) Denial {
-	fields := map[string]any{"origin": originLines(d)}
+	fields := map[string]any{"origin": d.Origin}
+	if d.Reason == decision.OriginNotAllowed {
+		fields["origin"] = originLines(d) // the handler logs the lines of a refused Origin
+	}
 	switch d.Reason {
 	case decision.MethodNotAllowed:
 		fields["method"] = []string{d.Value}
