@@ -3,7 +3,6 @@ package cors
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
@@ -17,18 +16,6 @@ import (
 
 // permissionNamespace is the Caddy module namespace of the permission field.
 const permissionNamespace = "http.handlers.cors.permission"
-
-// allowListed reports whether the Origin o of request r is allowed by the
-// static origins, patterns and regexps or, for what they do not allow,
-// by the permission module. The static check comes first and never causes
-// a lookup; the module sees the request's Host, so that one endpoint can
-// answer per tenant.
-func (p *policy) allowListed(r *http.Request, o string) bool {
-	if p.origins.Contains(o) {
-		return true
-	}
-	return p.permission != nil && p.permission.Allowed(r.Context(), o, r.Host)
-}
 
 // hasPermission reports whether a permission module is configured: as
 // JSON, or already loaded (LoadModule clears the JSON).
