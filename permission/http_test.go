@@ -77,7 +77,8 @@ func TestTimeout(t *testing.T) {
 	if p.Allowed(context.Background(), appOrigin, apiHost) {
 		t.Error("allowed an origin whose lookup timed out")
 	}
-	if d := time.Since(start); d < 150*time.Millisecond || d > 150*time.Millisecond+time.Second {
+	// Loose upper bound on purpose: scheduling on a loaded machine.
+	if d := time.Since(start); d < 150*time.Millisecond || d > 150*time.Millisecond+5*time.Second {
 		t.Errorf("decided after %v, want the 150ms timeout", d)
 	}
 	// The lookup itself ends a moment later, with its own timeout.
