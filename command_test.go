@@ -96,6 +96,7 @@ type checkJSON struct {
 	Origin        string          `json:"origin"`
 	Method        string          `json:"method"`
 	Credentials   bool            `json:"credentials"`
+	Browser       string          `json:"browser"`
 	Server        string          `json:"server"`
 	Listen        string          `json:"listen"`
 	Preflighted   bool            `json:"preflighted"`
@@ -109,11 +110,12 @@ type checkJSON struct {
 }
 
 type checkReason struct {
-	Kind      string `json:"kind"`
-	Class     string `json:"class"`
-	Preflight bool   `json:"preflight"`
-	Message   string `json:"message"`
-	Console   string `json:"console"`
+	Kind        string   `json:"kind"`
+	Class       string   `json:"class"`
+	Preflight   bool     `json:"preflight"`
+	Message     string   `json:"message"`
+	Console     string   `json:"console"`
+	ConsoleMore []string `json:"console_more"`
 }
 
 type checkExchange struct {
@@ -159,7 +161,7 @@ func TestCheckCommandJSON(t *testing.T) {
 	denial := checkDenial{Level: "debug", Message: "preflight denied: header not allowed",
 		Fields: map[string]any{"header": "x-secret", "origin": "http://localhost:8080"}} // as the handler logs it
 	want := checkJSON{
-		URL: "http://localhost:8000/api/hello", Origin: "http://localhost:8080", Method: "PUT",
+		URL: "http://localhost:8000/api/hello", Origin: "http://localhost:8080", Method: "PUT", Browser: "chromium",
 		Server: "srv0", Listen: ":8000", Preflighted: true,
 		Exchanges: []checkExchange{{
 			Kind: "preflight", Method: "OPTIONS", URL: "http://localhost:8000/api/hello",
