@@ -64,25 +64,24 @@ func (f *Failure) FirefoxConsole(url string) []string {
 	if reason == "" {
 		return nil
 	}
-	at := url
-	if f.FirefoxKind() == WildcardOriginNotAllowed {
-		at = "‘" + url + "’" // this string alone quotes the URL
-	}
-	line := func(reason, status string) string {
+	line := func(at, reason, status string) string {
 		return firefoxBlocked + at + ". (Reason: " + reason + ")." + status
 	}
 	status := fmt.Sprintf(" Status code: %d.", f.Status)
 	var lines []string
 	switch f.FirefoxKind() {
 	case MissingAllowOriginHeader, PreflightInvalidStatus:
-		lines = append(lines, line(reason, status))
+		lines = append(lines, line(url, reason, status))
 	case PreflightDisallowedRedirect:
-		lines = append(lines, line(reason, ""), line("CORS preflight response did not succeed", status))
+		lines = append(lines, line(url, reason, ""), line(url, "CORS preflight response did not succeed", status))
+	case WildcardOriginNotAllowed:
+		// This string alone quotes the URL.
+		lines = append(lines, line("‘"+url+"’", reason, ""))
 	default:
-		lines = append(lines, line(reason, ""))
+		lines = append(lines, line(url, reason, ""))
 	}
 	if f.Preflight {
-		lines = append(lines, line("CORS request did not succeed", " Status code: (null)."))
+		lines = append(lines, line(url, "CORS request did not succeed", " Status code: (null)."))
 	}
 	return lines
 }
