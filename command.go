@@ -1,6 +1,7 @@
 package cors
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,11 +38,12 @@ Tools for the cors handler (http.handlers.cors). See 'caddy cors check --help'.
 	})
 }
 
-const checkUsage = `check [--config <file>] [--adapter <name>] --origin <origin> [--method <m>] [--header <name[:value]>]... [--credentials] [--preflight-only] [--json] [--expect allowed|blocked] <url>`
+const checkUsage = `check [--config <file>] [--adapter <name>] --origin <origin> [--method <m>] [--header <name[:value]>]... [--credentials] [--preflight-only] [--browser chromium|firefox|webkit] [--json] [--expect allowed|blocked] <url>`
 
 const checkLong = `
-Tells what a browser (Chromium) concludes about a fetch() from a page on
---origin to <url> against your config, and why, before you deploy it:
+Tells what a browser (Chromium, or the engine --browser names) concludes
+about a fetch() from a page on --origin to <url> against your config, and
+why, before you deploy it:
 
 	fetch(<url>, {method, headers, credentials: "include"})
 
@@ -59,7 +61,7 @@ Access-Control-Request-Headers (names lower-cased, sorted, comma-joined),
 then the actual request. The browser's CORS check and CORS-preflight
 checks are applied to the responses in Chromium's order. It prints each
 request, the CORS-relevant response headers and status, and the verdict;
-when blocked, Chromium's console message, and, when a cors handler
+when blocked, the browser's console message, and, when a cors handler
 refused the request, its own reason (the origin, method or header, named),
 which is the line that tells you what to change. Configs without the cors
 handler work too: it then tells what a 'header' snippet does wrong.
@@ -74,6 +76,22 @@ upstreams (a down upstream gives the 502 a browser would get).
 upstream is contacted, but only where something before the upstream
 answers the preflight (as the cors handler does, unless
 passthrough_preflight); otherwise the preflight itself goes upstream.
+
+--browser chromium|firefox|webkit (default chromium) follows that engine
+where the browser suite found the engines to differ, and speaks its words.
+Rules: Chromium alone safelists the client hints (DPR, Width, Viewport-Width,
+Device-Memory, RTT, Downlink, ECT, Save-Data) with plausible values, so a
+fetch that sets one is preflighted in Firefox and WebKit. Words: Chromium's
+console line ("Access to fetch at ... has been blocked by CORS policy:
+..."), Firefox's ("Cross-Origin Request Blocked: ... (Reason: ...)", and
+for a failed preflight the line after it), both held against the browsers
+by the browser suite. WebKit's console cannot be read by the automation
+the suite drives it with (WebDriver classic), so for WebKit the check
+gives the verdict and the kind of failure only (fetch() rejects with
+"TypeError: Load failed"). With --credentials, --browser webkit notes
+when WebKit counts the page and the URL as two sites: it then keeps no
+cookie from the response (Safari's default), which the verdict does not
+depend on.
 
 Cookies are not simulated: --credentials sets the credentials mode, which
 decides the checks, but sends no cookie.
@@ -118,6 +136,7 @@ func checkFlags(out io.Writer) *pflag.FlagSet {
 	fs.StringArray("header", nil, "Request header the script sets, name:value (repeatable)")
 	fs.Bool("credentials", false, `The fetch() uses credentials: "include"`)
 	fs.Bool("preflight-only", false, "Send the preflight only, never the actual request")
+	fs.String("browser", "chromium", "The engine whose rules and words to follow: chromium, firefox or webkit (verdict and kind only)")
 	fs.Bool("json", false, "Print the result as one JSON object")
 	fs.String("expect", "", "allowed or blocked: exit 1 with a one-line diff when the verdict differs")
 	fs.BoolP("help", "h", false, "Help for check")
@@ -184,7 +203,7 @@ func verdictStatus(res *check.Result, expect string) (int, error) {
 		}
 		why := ""
 		if res.Reason != nil {
-			why = ": " + res.Reason.Message
+			why = ": " + cmp.Or(res.Reason.Message, res.Reason.Kind)
 		}
 		return exitBlocked, fmt.Errorf("--expect %s, got %s%s", expect, res.Verdict, why)
 	}
@@ -215,6 +234,11 @@ func parseCheckArgs(args []string) (checkOptions, error) {
 	o.req.PreflightOnly, _ = fs.GetBool("preflight-only")
 	o.json, _ = fs.GetBool("json")
 	o.expect, _ = fs.GetString("expect")
+	browser, _ := fs.GetString("browser")
+	var ok bool
+	if o.req.Browser, ok = fetch.ParseEngine(browser); !ok {
+		return o, fmt.Errorf("--browser %q: want one of %s", browser, strings.Join(fetch.EngineNames, ", "))
+	}
 	if o.req.Origin == "" {
 		return o, errors.New("--origin is required: the origin of the page that calls fetch(), e.g. --origin https://app.example.com")
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,9 @@ func TestCheckCommandCannotRun(t *testing.T) {
 		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "http://localhost:9999/"}, "configured addresses: :8000, :8080"},
 		{[]string{"--config", "does-not-exist", "--origin", "http://a.test", "http://localhost:8000/"}, "reading config"},
 		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--expect", "allowed", "http://localhost:9999/"}, "configured addresses"},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--browser", "safari", "http://localhost:8000/"}, `--browser "safari": want one of chromium, firefox, webkit`},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--browser", "", "http://localhost:8000/"}, `--browser "": want one of chromium, firefox, webkit`},
+		{[]string{"--config", "Caddyfile.example", "--origin", "http://a.test", "--browser", "http://localhost:8000/"}, `--browser "http://localhost:8000/"`},
 	} {
 		status, _, err := runCheckArgs(t, tc.args...)
 		if status != 2 || err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -96,6 +100,7 @@ type checkJSON struct {
 	Origin        string          `json:"origin"`
 	Method        string          `json:"method"`
 	Credentials   bool            `json:"credentials"`
+	Browser       string          `json:"browser"`
 	Server        string          `json:"server"`
 	Listen        string          `json:"listen"`
 	Preflighted   bool            `json:"preflighted"`
@@ -109,11 +114,12 @@ type checkJSON struct {
 }
 
 type checkReason struct {
-	Kind      string `json:"kind"`
-	Class     string `json:"class"`
-	Preflight bool   `json:"preflight"`
-	Message   string `json:"message"`
-	Console   string `json:"console"`
+	Kind        string   `json:"kind"`
+	Class       string   `json:"class"`
+	Preflight   bool     `json:"preflight"`
+	Message     string   `json:"message"`
+	Console     string   `json:"console"`
+	ConsoleMore []string `json:"console_more"`
 }
 
 type checkExchange struct {
@@ -159,7 +165,7 @@ func TestCheckCommandJSON(t *testing.T) {
 	denial := checkDenial{Level: "debug", Message: "preflight denied: header not allowed",
 		Fields: map[string]any{"header": "x-secret", "origin": "http://localhost:8080"}} // as the handler logs it
 	want := checkJSON{
-		URL: "http://localhost:8000/api/hello", Origin: "http://localhost:8080", Method: "PUT",
+		URL: "http://localhost:8000/api/hello", Origin: "http://localhost:8080", Method: "PUT", Browser: "chromium",
 		Server: "srv0", Listen: ":8000", Preflighted: true,
 		Exchanges: []checkExchange{{
 			Kind: "preflight", Method: "OPTIONS", URL: "http://localhost:8000/api/hello",
@@ -322,6 +328,81 @@ http://two.example.test:8080 {
 		status, out, err := runCheckArgs(t, "--config", file, "--origin", tc.origin, tc.url)
 		if status != tc.status || !strings.Contains(out, `served by server "srv0" (listen 127.0.0.1:8080)`) {
 			t.Errorf("check %s from %s: status %d (%v), want %d, served by srv0\n%s", tc.url, tc.origin, status, err, tc.status, out)
+		}
+	}
+}
+
+// --browser picks the engine: its name in --json, its words in the text.
+// The example's refused PUT is refused in every engine for the same kind.
+func TestCheckCommandBrowser(t *testing.T) {
+	const url = "http://localhost:8000/api/hello"
+	args := []string{"--config", "Caddyfile.example", "--origin", "http://localhost:8080", "--method", "PUT", "--header", "X-Secret:1"}
+	firefox := "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at " + url
+	for _, tc := range []struct {
+		flag, browser string
+		words         []string // the text's lines after "verdict: blocked"
+	}{
+		{"", "chromium", []string{"Chromium: Access to fetch at '" + url + "' from origin 'http://localhost:8080' has been blocked by CORS policy: " +
+			"Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."}},
+		{"chromium", "chromium", nil},
+		{"Firefox", "firefox", []string{
+			"Firefox: " + firefox + ". (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 403.",
+			"Firefox: " + firefox + ". (Reason: CORS request did not succeed). Status code: (null)."}},
+		{"webkit", "webkit", []string{"WebKit: fetch() rejects (TypeError: Load failed), for missing_allow_origin (origin); " +
+			"WebKit's console words are not known to the check: WebDriver classic, which drives WebKit in the browser suite, gives no console access"}},
+	} {
+		t.Run(tc.browser+"/"+tc.flag, func(t *testing.T) {
+			a := slices.Clone(args)
+			if tc.flag != "" {
+				a = append(a, "--browser", tc.flag)
+			}
+			status, out, _ := runCheckArgs(t, append(a, url)...)
+			if status != 1 {
+				t.Fatalf("status %d, want 1\n%s", status, out)
+			}
+			if tc.words != nil {
+				want := "\nverdict: blocked\n" + strings.Join(tc.words, "\n") + "\nwhy: "
+				if !strings.Contains(out, want) {
+					t.Errorf("text lacks\n%s\ngot:\n%s", want, out)
+				}
+			}
+			_, out, _ = runCheckArgs(t, append(a, "--json", url)...)
+			var got checkJSON
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Browser != tc.browser || got.Reason == nil || got.Reason.Kind != "missing_allow_origin" {
+				t.Fatalf("--json: browser %q, reason %+v; want %q, missing_allow_origin", got.Browser, got.Reason, tc.browser)
+			}
+			if tc.browser == "webkit" && (got.Reason.Console != "" || got.Reason.Message != "") {
+				t.Errorf("--json: WebKit words %q %q, want none", got.Reason.Message, got.Reason.Console)
+			}
+			if tc.browser == "firefox" && (got.Reason.Console != strings.TrimPrefix(tc.words[0], "Firefox: ") ||
+				!slices.Equal(got.Reason.ConsoleMore, []string{strings.TrimPrefix(tc.words[1], "Firefox: ")})) {
+				t.Errorf("--json: Firefox console %q then %q", got.Reason.Console, got.Reason.ConsoleMore)
+			}
+		})
+	}
+	// --expect's one line falls back on the kind where the engine's words
+	// are not known.
+	_, _, err := runCheckArgs(t, append(args, "--browser", "webkit", "--expect", "allowed", url)...)
+	if err == nil || err.Error() != "--expect allowed, got blocked: missing_allow_origin" {
+		t.Errorf("webkit --expect: %v", err)
+	}
+}
+
+// A client hint is CORS-safelisted in Chromium alone: Firefox and WebKit
+// preflight a fetch that sets one (the browser suite's client-hint
+// snippets), and the example's API allows no DPR header.
+func TestCheckCommandBrowserRules(t *testing.T) {
+	for browser, want := range map[string]int{"chromium": 0, "firefox": 1, "webkit": 1} {
+		status, out, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
+			"--header", "DPR:2", "--browser", browser, "http://localhost:8000/api/hello")
+		if status != want {
+			t.Errorf("%s: status %d, want %d\n%s", browser, status, want, out)
+		}
+		if preflighted := strings.Contains(out, "preflight request:"); preflighted != (want == 1) {
+			t.Errorf("%s: preflighted %v\n%s", browser, preflighted, out)
 		}
 	}
 }

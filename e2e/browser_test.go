@@ -158,16 +158,22 @@ func (c chromiumTab) screenshot(t *testing.T) []byte {
 }
 
 // corsConsole is a tab whose engine tells why it refused a fetch, in its
-// console's words: Chromium (its Log domain). The Firefox driver collects
-// no console messages, and WebDriver classic has no access to WebKit's
-// console, so the cross-check holds only their verdicts.
+// console's words: Chromium (its Log domain) and Firefox (WebDriver
+// BiDi's log.entryAdded, through the driver). WebDriver classic has no
+// access to WebKit's console, so the cross-check holds only its verdicts.
 type corsConsole interface {
-	// corsMessage is the console line about the CORS refusal of a fetch of
-	// url during the last eval, or "" when none came within a few seconds.
-	corsMessage(url string) string
+	// corsMessages are the console lines about the CORS refusal of a
+	// fetch of url during the last eval, in order, or none when none came
+	// within a few seconds.
+	corsMessages(url string) []string
 }
 
-func (c chromiumTab) corsMessage(url string) string { return c.console.wait(url) }
+func (c chromiumTab) corsMessages(url string) []string {
+	if msg := c.console.wait(url); msg != "" {
+		return []string{msg}
+	}
+	return nil
+}
 
 // consoleLog collects Chromium's console entries about CORS.
 type consoleLog struct {

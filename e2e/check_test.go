@@ -67,7 +67,7 @@ func ownPreflights(t *testing.T) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		path := r.URL.Path
-		if path != "/own/no-acao" {
+		if path != "/own/no-acao" && path != "/own/403-no-acao" {
 			h.Set("Access-Control-Allow-Origin", app)
 		}
 		if strings.HasPrefix(path, "/own/cred") {
@@ -75,8 +75,8 @@ func ownPreflights(t *testing.T) *httptest.Server {
 		}
 		if r.Method == http.MethodOptions {
 			switch path {
-			case "/own/405":
-				w.WriteHeader(http.StatusMethodNotAllowed)
+			case "/own/405", "/own/403-no-acao":
+				w.WriteHeader(map[string]int{"/own/405": http.StatusMethodNotAllowed, "/own/403-no-acao": http.StatusForbidden}[path])
 				return
 			case "/own/redirect":
 				http.Redirect(w, r, "/own/ok", http.StatusFound)
@@ -176,6 +176,9 @@ var snippetCrossCases = []crossCase{
 	{name: "own preflight lacks a header", page: appPage, path: "/own/ok", method: "PUT", headers: map[string]string{"X-A": "1", "X-B": "1"}},
 	{name: "own preflight without ACAO", page: appPage, path: "/own/no-acao", method: "PUT"},
 	{name: "own preflight answers 405", page: appPage, path: "/own/405", method: "PUT"},
+	{name: "own preflight answers 403 without ACAO", page: appPage, path: "/own/403-no-acao", method: "PUT"},
+	{name: "own preflight without ACAC, with credentials", page: appPage, path: "/own/ok", method: "PUT", credentials: true},
+	{name: "ACAO * on a credentialed preflight", page: appPage, path: "/star-cred/x", method: "PUT", credentials: true},
 	{name: "own preflight redirects", page: appPage, path: "/own/redirect", method: "PUT"},
 	{name: "own preflight sends an unparsable ACAM", page: appPage, path: "/own/bad-acam", method: "PUT"},
 	{name: "own preflight sends an unparsable ACAH", page: appPage, path: "/own/bad-acah", method: "PUT", headers: map[string]string{"X-A": "1"}},
@@ -203,25 +206,29 @@ var snippetCrossCases = []crossCase{
 	{name: "own preflight with credentials: * is literal", page: appPage, path: "/own/cred-star", method: "PUT", credentials: true, headers: map[string]string{"X-A": "1"}},
 }
 
+// TestCheckMatchesBrowserOnSnippets holds the check against every engine
+// on the snippet cases: the verdict in each, the words in Chromium and
+// Firefox.
 func TestCheckMatchesBrowserOnSnippets(t *testing.T) {
 	caddyfile := snippetCaddyfile(ownPreflights(t).Listener.Addr().String())
 	loadCaddy(t, caddyfile)
 	cfg := loadCheck(t, caddyfile)
-	e := newChromium(t)
-	tb := e.open(t)
-	for _, tc := range snippetCrossCases {
-		t.Run(tc.name, func(t *testing.T) {
-			url := api + tc.path
-			var v verdict
-			tb.eval(t, tc.page, fetchJS(url, tc.init(), nil), &v)
-			o := observed{label: tc.name, url: url, v: v}
-			if o.req, o.skip = checkRequest(tc.page, url, false, v); o.skip != "" {
-				t.Fatalf("not a check: %s", o.skip)
-			}
-			if !v.OK {
-				o.console, o.words = tb.(corsConsole).corsMessage(url), true
-			}
-			holdCheck(t, e.name(), cfg, o)
-		})
-	}
+	eachEngine(t, func(t *testing.T, e engine) {
+		tb := e.open(t)
+		for _, tc := range snippetCrossCases {
+			t.Run(tc.name, func(t *testing.T) {
+				url := tabURL(tb, api+tc.path)
+				var v verdict
+				tb.eval(t, tc.page, fetchJS(url, tc.init(), nil), &v)
+				o := observed{label: tc.name, url: url, v: v}
+				if o.req, o.skip = checkRequest(tc.page, url, false, v); o.skip != "" {
+					t.Fatalf("not a check: %s", o.skip)
+				}
+				if cc, ok := tb.(corsConsole); ok && !v.OK {
+					o.console, o.words = cc.corsMessages(url), true
+				}
+				holdCheck(t, e.name(), cfg, o)
+			})
+		}
+	})
 }

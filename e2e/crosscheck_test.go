@@ -14,11 +14,11 @@ import (
 // through the check engine with the same config (suiteCaddyfile, loaded
 // for checks beside the running Caddy), the page's origin as Origin and
 // the request as the engine built it from fetch()'s arguments. The check
-// must reach the engine's verdict, and for a refusal in Chromium the same
-// kind of failure in the same words as Chromium's console line. Firefox's
-// console is not collected, and WebKit's cannot be over WebDriver classic,
-// so there only the verdict (and the status an allowed fetch read) is
-// held. WebKit runs each case at URLs of its own (ownURLs): the check
+// must reach the engine's verdict (run with --browser of that engine),
+// and for a refusal in Chromium and Firefox the same kind of failure in
+// the same words as the engine's console lines. WebKit's console cannot
+// be read over WebDriver classic, so there only the verdict (and the
+// status an allowed fetch read) is held. WebKit runs each case at URLs of its own (ownURLs): the check
 // gets those, whose query no route looks at.
 //
 // Sites that proxy to another site of the same config need no rule here:
@@ -36,9 +36,9 @@ type observed struct {
 	url     string
 	req     check.Request
 	v       verdict
-	console string // the engine's console line about a refusal
-	words   bool   // the engine reports console lines (Chromium), so console must match
-	skip    string // why one check cannot express this fetch; "" when it can
+	console []string // the engine's console lines about a refusal
+	words   bool     // the engine reports console lines (Chromium, Firefox), so console must match
+	skip    string   // why one check cannot express this fetch; "" when it can
 }
 
 // crossCoverage counts, per engine, what the cross-check held and why it
@@ -66,7 +66,7 @@ func observe(tb tab, c browserCase, i, run int, f fetchCase, url string, v verdi
 	// Chromium logs nothing in the page's console when it refuses a
 	// sandboxed frame's fetch: there the verdict is all there is to hold.
 	if cc, ok := tb.(corsConsole); ok && !f.sandboxed {
-		o.console, o.words = cc.corsMessage(url), true
+		o.console, o.words = cc.corsMessages(url), true
 	}
 	return o
 }
@@ -130,20 +130,29 @@ func crossCheck(t *testing.T, e engine, cfg *check.Config, c browserCase, seen [
 	}
 }
 
-// holdCheck runs the check of o and fails unless it comes to the verdict
-// the engine came to: for an allowed fetch the status the page read, for
-// a refusal, when the engine gave its words, the same kind of failure in
-// the same words.
+// holdCheck runs the check of o with the engine's rules and fails unless
+// it comes to the verdict the engine came to: for an allowed fetch the
+// status the page read, for a refusal, when the engine gave its words,
+// the same kind of failure in the same words.
 func holdCheck(t *testing.T, engine string, cfg *check.Config, o observed) {
 	t.Helper()
-	res, err := cfg.Run(o.req)
+	eng, ok := fetch.ParseEngine(engine)
+	if !ok {
+		t.Fatalf("no check engine for %s", engine)
+	}
+	req := o.req
+	req.Browser = eng
+	res, err := cfg.Run(req)
 	if err != nil {
 		t.Fatalf("check of %s: %v", o.url, err)
 	}
 	var text strings.Builder
 	res.WriteText(&text)
+	if res.Browser != engine {
+		t.Fatalf("check ran for %q, want %q", res.Browser, engine)
+	}
 	if o.v.OK != (res.Verdict == check.Allowed) {
-		t.Fatalf("%s: ok=%v %s %s; check: %s\n%s", engine, o.v.OK, o.v.Error, o.console, res.Verdict, text.String())
+		t.Fatalf("%s: ok=%v %s %q; check: %s\n%s", engine, o.v.OK, o.v.Error, o.console, res.Verdict, text.String())
 	}
 	if o.v.OK {
 		// A same-origin fetch has no exchanges: CORS does not apply.
@@ -155,15 +164,31 @@ func holdCheck(t *testing.T, engine string, cfg *check.Config, o observed) {
 	if !o.words {
 		return
 	}
-	kind, ok := fetch.KindOfConsole(o.console)
+	holdWords(t, engine, o.console, res)
+}
+
+// holdWords fails unless the engine's console lines about a refusal are
+// the check's: the kind the first line tells, then every line, in order.
+func holdWords(t *testing.T, engine string, console []string, res *check.Result) {
+	t.Helper()
+	want := res.Reason.ConsoleLines()
+	if len(console) == 0 {
+		t.Fatalf("%s logged no CORS message; check says %q", engine, want)
+	}
+	kindOf, checkKind := fetch.KindOfConsole, res.Reason.Failure().Kind
+	if engine == "firefox" {
+		kindOf, checkKind = fetch.KindOfFirefoxConsole, res.Reason.Failure().FirefoxKind()
+	}
+	kind, ok := kindOf(console[0])
 	if !ok {
-		t.Fatalf("%s logged no CORS message we know (%q); check says %s", engine, o.console, res.Reason.Console)
+		t.Fatalf("%s logged no CORS message we know (%q); check says %q", engine, console, want)
 	}
-	if kind != res.Reason.Failure().Kind {
-		t.Fatalf("%s: %s (%v)\ncheck:    %s (%v)", engine, o.console, kind, res.Reason.Console, res.Reason.Failure().Kind)
+	if kind != checkKind {
+		t.Fatalf("%s: %q (%v)\ncheck: %q (%v)", engine, console, kind, want, checkKind)
 	}
-	if o.console != res.Reason.Console {
-		t.Errorf("same kind (%v), different words:\n%s: %s\ncheck:    %s", kind, engine, o.console, res.Reason.Console)
+	if strings.Join(console, "\n") != strings.Join(want, "\n") {
+		t.Errorf("same kind (%v), different words:\n%s:\n\t%s\ncheck:\n\t%s", kind, engine,
+			strings.Join(console, "\n\t"), strings.Join(want, "\n\t"))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -242,6 +243,36 @@ func (f firefoxTab) eval(t *testing.T, page, js string, out any) {
 	if err := f.d.call(30*time.Second, map[string]any{"cmd": "eval", "ctx": f.id, "page": page, "js": js}, out); err != nil {
 		t.Fatalf("evaluating on %s in Firefox: %v", page, err)
 	}
+}
+
+// corsMessages are the "Cross-Origin Request Blocked" lines the page
+// logged since the last eval began. Firefox logs about the URL where the
+// failure was found (after a redirect, not url), and a failed preflight
+// in two or three lines, the last one a little later: the lines are read
+// until none has come for quietFor.
+func (f firefoxTab) corsMessages(string) []string {
+	const quietFor = 300 * time.Millisecond
+	var got []string
+	changed := time.Now()
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var lines []string
+		if err := f.d.call(10*time.Second, map[string]any{"cmd": "console", "ctx": f.id}, &lines); err != nil {
+			return []string{"reading the console: " + err.Error()}
+		}
+		var cors []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "Cross-Origin Request Blocked:") {
+				cors = append(cors, l)
+			}
+		}
+		if len(cors) != len(got) {
+			got, changed = cors, time.Now()
+		}
+		if len(got) > 0 && time.Since(changed) >= quietFor {
+			break
+		}
+	}
+	return got
 }
 
 func (f firefoxTab) screenshot(t *testing.T) []byte {

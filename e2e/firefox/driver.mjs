@@ -7,7 +7,12 @@
 //	{"id":2,"cmd":"open"}                              -> {"id":2,"value":"c1"}  a fresh browser context
 //	{"id":3,"cmd":"eval","ctx":"c1","page":URL,"js":JS} -> {"id":3,"value":...}  JS's (awaited) value on page
 //	{"id":4,"cmd":"screenshot","ctx":"c1"}             -> {"id":4,"value":"<base64 PNG>"}
-//	{"id":5,"cmd":"close","ctx":"c1"}                  -> {"id":5,"value":null}
+//	{"id":5,"cmd":"console","ctx":"c1"}                -> {"id":5,"value":["Cross-Origin Request Blocked: ..."]}
+//	{"id":6,"cmd":"close","ctx":"c1"}                  -> {"id":6,"value":null}
+//
+// console lists the messages the context's page logged (WebDriver BiDi's
+// log.entryAdded: console API calls, and the errors Firefox reports to the
+// page's console, its CORS refusals among them) since the last eval began.
 //
 // A failure is {"id":N,"error":"..."}. When stdin closes (the Go test ended,
 // however it ended) the browser is closed and the process exits.
@@ -141,16 +146,26 @@ async function handle(msg) {
       const page = await context.newPage();
       await page.setViewport({width: 1000, height: 700});
       const id = 'c' + ++lastContext;
-      contexts.set(id, {context, page});
+      const c = {context, page, logs: []};
+      // puppeteer-core turns log.entryAdded into these two events: a
+      // "javascript" entry (where Firefox's CORS messages arrive) into
+      // pageerror, a console API call into console.
+      page.on('pageerror', err => c.logs.push(err.message));
+      page.on('console', msg => c.logs.push(msg.text()));
+      contexts.set(id, c);
       return id;
     }
     case 'eval': {
-      const {page} = get(msg.ctx);
+      const c = get(msg.ctx);
+      const {page} = c;
+      c.logs = [];
       if (page.url() !== msg.page) {
         await page.goto(msg.page, {waitUntil: 'load', timeout: 15000});
       }
       return page.evaluate(msg.js);
     }
+    case 'console':
+      return get(msg.ctx).logs;
     case 'screenshot':
       return get(msg.ctx).page.screenshot({encoding: 'base64', fullPage: true});
     case 'close': {

@@ -17,6 +17,7 @@ type Result struct {
 	Origin      string `json:"origin"`
 	Method      string `json:"method"`
 	Credentials bool   `json:"credentials"`
+	Browser     string `json:"browser"`          // the engine whose rules and words the check follows
 	Server      string `json:"server,omitempty"` // the HTTP app's server that took the connection
 	Listen      string `json:"listen,omitempty"` // its listen address that matched
 
@@ -25,7 +26,7 @@ type Result struct {
 	Exchanges     []Exchange `json:"exchanges"`
 
 	Verdict string  `json:"verdict"`          // "allowed" or "blocked"
-	Reason  *Reason `json:"reason,omitempty"` // why blocked, as Chromium says it
+	Reason  *Reason `json:"reason,omitempty"` // why blocked, as the engine says it
 
 	// Why a cors handler refused this request: the origin, method or
 	// header, named, in the words of its debug log line. The line to act
@@ -36,6 +37,8 @@ type Result struct {
 	// Things the check did that a user should know (dropped headers,
 	// config warnings, caveats).
 	Notes []string `json:"notes,omitempty"`
+
+	engine fetch.Engine
 }
 
 // Exchange is one request the browser sends and the response it gets.
@@ -64,8 +67,14 @@ type Reason struct {
 	Kind      string `json:"kind"`      // fetch.Kind's name, e.g. "header_not_allowed"
 	Class     string `json:"class"`     // origin, credentials, status, redirect, method or header
 	Preflight bool   `json:"preflight"` // the preflight failed, so the actual request was never sent
-	Message   string `json:"message"`   // Chromium's words after "blocked by CORS policy: "
-	Console   string `json:"console"`   // Chromium's whole console line
+	// Message is the engine's words for the failure: Chromium's after
+	// "blocked by CORS policy: ", Firefox's "(Reason: ...)"; "" for
+	// WebKit, whose words the check does not know.
+	Message string `json:"message"`
+	// Console is the engine's console line ("" for WebKit), and
+	// ConsoleMore the lines Firefox logs after it for a failed preflight.
+	Console     string   `json:"console"`
+	ConsoleMore []string `json:"console_more,omitempty"`
 
 	failure *fetch.Failure
 }
@@ -73,13 +82,26 @@ type Reason struct {
 // Failure is the browser-side failure behind the reason.
 func (r *Reason) Failure() *fetch.Failure { return r.failure }
 
-func newReason(f *fetch.Failure, url, redirectedFrom, origin string) *Reason {
-	return &Reason{
-		Kind:      f.Kind.String(),
-		Class:     f.Kind.Class(),
-		Preflight: f.Preflight,
-		Message:   f.Message(),
-		Console:   f.Console(url, redirectedFrom, origin),
-		failure:   f,
+// ConsoleLines are the engine's console lines about the failure, in
+// order; none for WebKit.
+func (r *Reason) ConsoleLines() []string {
+	if r.Console == "" {
+		return nil
 	}
+	return append([]string{r.Console}, r.ConsoleMore...)
+}
+
+func newReason(e fetch.Engine, f *fetch.Failure, url, redirectedFrom, origin string) *Reason {
+	r := &Reason{Kind: f.Kind.String(), Class: f.Kind.Class(), Preflight: f.Preflight, failure: f}
+	switch e {
+	case fetch.Chromium:
+		r.Message = f.Message()
+		r.Console = f.Console(url, redirectedFrom, origin)
+	case fetch.Firefox:
+		r.Message = f.FirefoxReason()
+		if lines := f.FirefoxConsole(url); len(lines) > 0 {
+			r.Console, r.ConsoleMore = lines[0], lines[1:]
+		}
+	}
+	return r
 }

@@ -23,6 +23,9 @@ type Request struct {
 	Headers       []fetch.Header
 	Credentials   bool // credentials: "include"
 	PreflightOnly bool // send the preflight only, never the actual request
+	// Browser is the engine whose rules and words the check follows
+	// (Chromium by default).
+	Browser fetch.Engine
 }
 
 // maxRedirects is the Fetch standard's redirect limit (HTTP-redirect
@@ -48,7 +51,8 @@ func (c *Config) Run(req Request) (*Result, error) {
 	if fetch.IsForbiddenMethod(method) {
 		return nil, couldNotRun("method %s: fetch() refuses it (a forbidden method) before sending anything", method)
 	}
-	res := &Result{URL: u.String(), Origin: origin, Method: method, Credentials: req.Credentials, PreflightOnly: req.PreflightOnly}
+	res := &Result{URL: u.String(), Origin: origin, Method: method, Credentials: req.Credentials, PreflightOnly: req.PreflightOnly,
+		Browser: req.Browser.String(), engine: req.Browser}
 	for _, w := range c.warnings {
 		res.Notes = append(res.Notes, "config warning from http.handlers.cors: "+w)
 	}
@@ -69,6 +73,7 @@ func (c *Config) Run(req Request) (*Result, error) {
 		return nil, err
 	}
 	diagnose(res, c.hasCORS)
+	engineNotes(res, u, origin)
 	return res, nil
 }
 
@@ -91,12 +96,12 @@ func (c *Config) follow(res *Result, u *url.URL, origin, method string, headers 
 		if hop > 0 {
 			redirectedFrom = first
 		}
-		freq := fetch.Request{URL: u.String(), Origin: origin, Method: method, Headers: headers, Credentials: req.Credentials}
+		freq := fetch.Request{URL: u.String(), Origin: origin, Method: method, Headers: headers, Credentials: req.Credentials, Engine: req.Browser}
 		// HTTP fetch: a preflight when the method or a header is not
 		// CORS-safelisted (the preflight cache is empty in a check).
-		if fetch.NeedsPreflight(method, headers) {
+		if req.Browser.NeedsPreflight(method, headers) {
 			res.Preflighted = true
-			ex, resp := c.send(tgt, "preflight", http.MethodOptions, u, preflightHeaders(origin, method, headers))
+			ex, resp := c.send(tgt, "preflight", http.MethodOptions, u, preflightHeaders(req.Browser, origin, method, headers))
 			res.Exchanges = append(res.Exchanges, ex)
 			if f := fetch.CheckPreflight(resp, freq); f != nil {
 				res.block(f, u.String(), redirectedFrom, origin)
@@ -165,14 +170,14 @@ func redirected(status int, u, next *url.URL, origin, method string, headers []f
 
 func (res *Result) block(f *fetch.Failure, url, redirectedFrom, origin string) {
 	res.Verdict = Blocked
-	res.Reason = newReason(f, url, redirectedFrom, origin)
+	res.Reason = newReason(res.engine, f, url, redirectedFrom, origin)
 }
 
 // preflightHeaders are the headers of the CORS-preflight request (Fetch,
 // CORS-preflight fetch, steps 1-4): Accept */*, ACRM, and ACRH when there
 // are CORS-unsafe names; never credentials, never the script's headers.
-func preflightHeaders(origin, method string, headers []fetch.Header) http.Header {
-	acrm, acrh := fetch.PreflightRequestHeaders(method, headers)
+func preflightHeaders(e fetch.Engine, origin, method string, headers []fetch.Header) http.Header {
+	acrm, acrh := e.PreflightRequestHeaders(method, headers)
 	h := http.Header{
 		"Accept":                        {"*/*"},
 		"Origin":                        {origin},

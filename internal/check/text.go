@@ -7,8 +7,8 @@ import (
 )
 
 // WriteText prints the result for a person: each request and the
-// CORS-relevant part of its response, then the verdict with Chromium's
-// words and the cors handler's own reason.
+// CORS-relevant part of its response, then the verdict with the engine's
+// words (Chromium's by default) and the cors handler's own reason.
 func (r *Result) WriteText(w io.Writer) {
 	var b strings.Builder
 	cred := ""
@@ -40,7 +40,8 @@ func (r *Result) WriteText(w io.Writer) {
 	case r.Verdict == Allowed:
 		b.WriteString("verdict: allowed: the browser lets the page read the response\n")
 	case r.Reason != nil:
-		fmt.Fprintf(&b, "verdict: blocked\nChromium: %s\n", r.Reason.Console)
+		b.WriteString("verdict: blocked\n")
+		r.writeWords(&b)
 	}
 	if r.Verdict == Blocked && len(r.CORSDenials) > 0 {
 		fmt.Fprintf(&b, "why: the cors handler denied it: %s\n", r.CORSDenials[len(r.CORSDenials)-1])
@@ -53,3 +54,20 @@ func (r *Result) WriteText(w io.Writer) {
 	}
 	io.WriteString(w, b.String())
 }
+
+// writeWords prints the engine's console lines about the refusal, each
+// after the engine's name; for WebKit, whose words the check does not
+// know, the kind of failure instead.
+func (r *Result) writeWords(b *strings.Builder) {
+	lines := r.Reason.ConsoleLines()
+	if len(lines) == 0 {
+		fmt.Fprintf(b, "%s: fetch() rejects (TypeError: Load failed), for %s (%s)%s\n", r.engine.Title(), r.Reason.Kind, r.Reason.Class, noWords)
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintf(b, "%s: %s\n", r.engine.Title(), l)
+	}
+}
+
+// noWords is why the check has no WebKit console line.
+const noWords = "; WebKit's console words are not known to the check: WebDriver classic, which drives WebKit in the browser suite, gives no console access"

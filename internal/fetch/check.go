@@ -20,6 +20,7 @@ type Request struct {
 	Method      string // normalized
 	Headers     []Header
 	Credentials bool // credentials mode "include"
+	Engine      Engine
 }
 
 // header is Fetch's "get a header": the values of every field line of
@@ -39,7 +40,9 @@ func header(h http.Header, name string) (string, bool) {
 // network::cors::CheckAccess. It returns nil on success. preflight says
 // which response is checked, for the wording only.
 func CheckCORS(resp Response, origin string, credentials, preflight bool) *Failure {
-	fail := func(k Kind, v string) *Failure { return &Failure{Kind: k, Value: v, Preflight: preflight} }
+	fail := func(k Kind, v string) *Failure {
+		return &Failure{Kind: k, Value: v, Preflight: preflight, Status: resp.Status}
+	}
 	// A network error (no status) is not a CORS failure Chromium words as
 	// one; the check does not reach here without a response.
 	if resp.Status == 0 {
@@ -111,7 +114,7 @@ func CheckPreflight(resp Response, req Request) *Failure {
 	// Fetch runs the preflight with redirect mode "error"... in effect a
 	// redirect is not an ok status. Chromium stops at the redirect itself.
 	if IsRedirect(resp.Status) {
-		return &Failure{Kind: PreflightDisallowedRedirect, Preflight: true}
+		return &Failure{Kind: PreflightDisallowedRedirect, Preflight: true, Status: resp.Status}
 	}
 	// Step 7: "If a CORS check for request and response returns success
 	// and response's status is an ok status". Chromium reports the CORS
@@ -120,22 +123,27 @@ func CheckPreflight(resp Response, req Request) *Failure {
 		return f
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return &Failure{Kind: PreflightInvalidStatus, Preflight: true}
+		return &Failure{Kind: PreflightInvalidStatus, Preflight: true, Status: resp.Status}
 	}
 	// Steps 7.1-7.2: extract ACAM and ACAH as lists of tokens; failure is
 	// a network error (7.3).
-	methods, ok := extractList(resp.Header, "Access-Control-Allow-Methods")
+	methods, bad, ok := extractList(resp.Header, "Access-Control-Allow-Methods")
 	if !ok {
-		return &Failure{Kind: InvalidAllowMethodsPreflightResponse, Preflight: true}
+		return &Failure{Kind: InvalidAllowMethodsPreflightResponse, Value: bad, Preflight: true, Status: resp.Status}
 	}
-	names, ok := extractList(resp.Header, "Access-Control-Allow-Headers")
+	names, bad, ok := extractList(resp.Header, "Access-Control-Allow-Headers")
 	if !ok {
-		return &Failure{Kind: InvalidAllowHeadersPreflightResponse, Preflight: true}
+		return &Failure{Kind: InvalidAllowHeadersPreflightResponse, Value: bad, Preflight: true, Status: resp.Status}
 	}
 	if f := checkMethod(req, methods); f != nil {
+		f.Status = resp.Status
 		return f
 	}
-	return checkHeaders(req, names)
+	if f := checkHeaders(req, names); f != nil {
+		f.Status = resp.Status
+		return f
+	}
+	return nil
 }
 
 // checkMethod: Fetch step 7.5, "If request's method is not in methods,
@@ -165,7 +173,7 @@ func checkMethod(req Request, methods []string) *Failure {
 // the browser suite shows. This follows Chromium.
 func checkHeaders(req Request, allowed []string) *Failure {
 	wildcard := !req.Credentials && contains(allowed, "*")
-	for _, name := range UnsafeHeaderNames(req.Headers) {
+	for _, name := range req.Engine.UnsafeHeaderNames(req.Headers) {
 		if wildcard || containsFold(allowed, name) {
 			continue
 		}
@@ -176,8 +184,9 @@ func checkHeaders(req Request, allowed []string) *Failure {
 
 // extractList is Fetch's "extract header list values" for ACAM and ACAH:
 // all field lines, split on commas, trimmed; an element that is not a
-// token is a failure. Empty elements are skipped, as Chromium does.
-func extractList(h http.Header, name string) ([]string, bool) {
+// token is a failure, which returns that element (Firefox names it).
+// Empty elements are skipped, as Chromium does.
+func extractList(h http.Header, name string) ([]string, string, bool) {
 	var out []string
 	for _, line := range h.Values(name) {
 		for v := range strings.SplitSeq(line, ",") {
@@ -186,12 +195,12 @@ func extractList(h http.Header, name string) ([]string, bool) {
 				continue
 			}
 			if !IsToken(v) {
-				return nil, false
+				return nil, v, false
 			}
 			out = append(out, v)
 		}
 	}
-	return out, true
+	return out, "", true
 }
 
 func contains(list []string, v string) bool {

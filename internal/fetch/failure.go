@@ -55,6 +55,7 @@ type Failure struct {
 	Kind      Kind
 	Value     string // the offending value (ACAO, ACAC, method, header name), if any
 	Preflight bool   // found on the preflight response
+	Status    int    // the status of the response found wanting (Firefox words it)
 }
 
 // validValueHint is what Chromium (156) appends to the messages about a

@@ -87,6 +87,13 @@ const (
 // see chromiumClientHint. This follows Chromium; the browser suite holds
 // it to the installed Chromium.
 func IsSafelistedRequestHeader(name, value string) bool {
+	return isStandardSafelisted(name, value) ||
+		len(value) <= maxSafelistedValue && chromiumClientHint(strings.ToLower(name), value)
+}
+
+// isStandardSafelisted is the Fetch standard's CORS-safelisted
+// request-header, as Firefox and WebKit have it.
+func isStandardSafelisted(name, value string) bool {
 	// Step 1: if value's length is greater than 128, return false.
 	if len(value) > maxSafelistedValue {
 		return false
@@ -118,7 +125,7 @@ func IsSafelistedRequestHeader(name, value string) bool {
 	case "range":
 		return isSimpleRange(value)
 	}
-	return chromiumClientHint(strings.ToLower(name), value)
+	return false
 }
 
 // chromiumClientHint is Chromium's addition to the safelist: the client
@@ -225,10 +232,14 @@ func compareDigits(a, b string) int {
 // safelisted ones too when their values add up to more than 1024 bytes,
 // as a sorted, lower-cased, de-duplicated list.
 func UnsafeHeaderNames(headers []Header) []string {
+	return unsafeHeaderNames(headers, IsSafelistedRequestHeader)
+}
+
+func unsafeHeaderNames(headers []Header, safelisted func(name, value string) bool) []string {
 	var unsafe, potentially []string
 	total := 0
 	for _, h := range headers {
-		if IsSafelistedRequestHeader(h.Name, h.Value) {
+		if safelisted(h.Name, h.Value) {
 			potentially = append(potentially, h.Name)
 			total += len(h.Value)
 		} else {
