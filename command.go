@@ -38,7 +38,6 @@ Tools for the cors handler (http.handlers.cors). See 'caddy cors check --help'.
 	})
 }
 
-const checkUsage = `check [--config <file>] [--adapter <name>] --origin <origin> [--method <m>] [--header <name[:value]>]... [--credentials] [--preflight-only] [--browser chromium|firefox|webkit] [--json] [--expect allowed|blocked] <url>`
 
 const checkLong = `
 Tells what a browser (Chromium, or the engine --browser names) concludes

@@ -50,16 +50,6 @@ func newPermissionEndpoint(t testing.TB, allowed map[string]string) *permissionE
 	return e
 }
 
-func (e *permissionEndpoint) set(origin, host string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if host == "" {
-		delete(e.allowed, origin)
-		return
-	}
-	e.allowed[origin] = host
-}
-
 func permissionJSON(endpoint string) json.RawMessage {
 	return json.RawMessage(`{"module":"http","endpoint":"` + endpoint + `"}`)
 }
