@@ -38,7 +38,6 @@ Tools for the cors handler (http.handlers.cors). See 'caddy cors check --help'.
 	})
 }
 
-
 const checkLong = `
 Tells what a browser (Chromium, or the engine --browser names) concludes
 about a fetch() from a page on --origin to <url> against your config, and
