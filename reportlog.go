@@ -58,13 +58,13 @@ func newReportLog() *reportLog {
 // admit reports whether the line of k may be written now, and how many
 // lines the rate held back before it.
 func (l *reportLog) admit(k reportKey) (ok bool, heldBack int) {
-	now := l.now().UnixNano()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now().UnixNano() // under the lock, so that the windows only move forward
 	if t, seen := l.last[k]; seen && now-t < int64(reportRepeatAfter) {
 		return false, 0 // the same line within a minute: the metric counts it
 	}
-	if s := now / int64(time.Second); s != l.second {
+	if s := now / int64(time.Second); s > l.second {
 		l.second, l.lines = s, 0
 	}
 	if l.lines >= reportLinesPerSecond {
