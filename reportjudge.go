@@ -124,7 +124,7 @@ func (rw *reportWriter) seeResponse(status int, h http.Header) {
 // credentials every name of the response.
 func (rw *reportWriter) compareExposed(h http.Header) {
 	p, s := rw.h.policy, &rw.seen
-	sent := h.Values(hdrACEH)
+	sent := h[hdrACEH] // canonical, as fetch reads it
 	fromResponse := p.exposeFromResponse
 	if !fromResponse && sameList(sent, p.aceh) {
 		return // the same list exposes the same names

@@ -3,6 +3,7 @@ package cors
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -82,14 +83,26 @@ func reportBenchHandlers(b testing.TB) (enforcing, reportOnly *Handler, next cad
 	return enforcing, reportOnly, next
 }
 
+// nextOnly is no module at all: it calls next.
+type nextOnly struct{}
+
+func (nextOnly) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	return next.ServeHTTP(w, r)
+}
+
+// BenchmarkReportOnly runs each case in three modes, one after the other:
+// the next handler alone (no module: what report_only adds is the
+// difference), enforcing, and report_only.
 func BenchmarkReportOnly(b *testing.B) {
 	enforcing, reportOnly, next := reportBenchHandlers(b)
+	var alone nextOnly
 	for _, c := range reportBenchCases() {
+		kind, name, _ := strings.Cut(c.name, "/")
 		for _, m := range []struct {
 			name string
-			h    *Handler
-		}{{"enforcing", enforcing}, {"report_only", reportOnly}} {
-			b.Run(c.name+"/mode="+m.name, func(b *testing.B) {
+			h    caddyhttp.MiddlewareHandler
+		}{{"next_only", alone}, {"enforcing", enforcing}, {"report_only", reportOnly}} {
+			b.Run("kind="+kind+"/case="+name+"/mode="+m.name, func(b *testing.B) {
 				w := &benchWriter{h: make(http.Header)}
 				b.ReportAllocs()
 				for b.Loop() {

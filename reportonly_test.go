@@ -13,6 +13,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap/zaptest/observer"
 )
@@ -273,5 +274,51 @@ func TestReportOnlyJSON(t *testing.T) {
 	}
 	if !h.ReportOnly || !h.policy.reportOnly || !h.policy.passthrough || h.report == nil {
 		t.Errorf("report_only not compiled: %+v", h.policy)
+	}
+}
+
+// The directive adapts to "report_only": true, next to the rest of the
+// policy.
+func TestReportOnlyAdapt(t *testing.T) {
+	caddyfile := `:8884 {
+	cors https://app.example.com {
+		credentials
+		report_only
+	}
+	respond "hi"
+}`
+	want := `{
+	"apps": {
+		"http": {
+			"servers": {
+				"srv0": {
+					"listen": [
+						":8884"
+					],
+					"routes": [
+						{
+							"handle": [
+								{
+									"credentials": true,
+									"handler": "cors",
+									"origins": [
+										"https://app.example.com"
+									],
+									"report_only": true
+								},
+								{
+									"body": "hi",
+									"handler": "static_response"
+								}
+							]
+						}
+					]
+				}
+			}
+		}
+	}
+}`
+	if !caddytest.CompareAdapt(t, "Caddyfile", caddyfile, "caddyfile", want) {
+		t.Error("adapted JSON differs (diff above)")
 	}
 }
