@@ -86,6 +86,15 @@ const (
 // ServeHTTP returns but strings, which are immutable, so the judgment can
 // finish beside the response when a permission answer is late.
 type reportWriter struct {
+	reportRequest
+	names [maxACRHNames]string // the preflight's Access-Control-Request-Headers names, the first numNames
+	would wouldBe
+}
+
+// reportRequest is a reportWriter's state for one request, reset as a whole
+// when the writer goes back (names and would are cleared apart: the
+// first as far as it was filled, the second by its user).
+type reportRequest struct {
 	caddyhttp.ResponseWriterWrapper
 	h      *Handler
 	d      decision.Decision
@@ -95,11 +104,9 @@ type reportWriter struct {
 	method     string // the preflight's Access-Control-Request-Method, or the request's method
 	reqMethod  string
 	uri, host  string
-	names      [maxACRHNames]string // the preflight's Access-Control-Request-Headers names
 	numNames   int
 	state      uint8
 	seen       seen
-	would      wouldBe
 	exposeLine [1]string // the policy's ACEH as a field line, for fetch.Exposed
 }
 
@@ -175,7 +182,8 @@ func (rw *reportWriter) finish() {
 
 // release gives rw back, holding nothing of its request.
 func (rw *reportWriter) release() {
-	*rw = reportWriter{would: rw.would}
+	clear(rw.names[:rw.numNames])
+	rw.reportRequest = reportRequest{}
 	reportWriters.Put(rw)
 }
 

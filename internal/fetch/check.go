@@ -47,14 +47,27 @@ func CheckCORS(resp Response, origin string, credentials, preflight bool) *Failu
 }
 
 // CORSVerdict is CheckCORS with the failure as a value (Kind 0 on
-// success). It does not allocate unless ACAO has several field lines, so
-// that the handler's report-only mode can judge every request with it.
+// success).
 func CORSVerdict(resp Response, origin string, credentials, preflight bool) Failure {
+	v := CORSVerdicts(resp, origin, preflight)
+	if credentials {
+		return v[1]
+	}
+	return v[0]
+}
+
+// CORSVerdicts is the CORS check in both credentials modes, [0] omitted
+// and [1] included: the steps that do not depend on the mode run once.
+// It does not allocate unless ACAO has several field lines or is another
+// origin (wording those parses the value), so that the handler's
+// report-only mode can judge every request with it.
+func CORSVerdicts(resp Response, origin string, preflight bool) [2]Failure {
 	fail := func(k Kind, v string) Failure { return Failure{Kind: k, Value: v, Preflight: preflight} }
+	both := func(f Failure) [2]Failure { return [2]Failure{f, f} }
 	// A network error (no status) is not a CORS failure Chromium words as
 	// one; the check does not reach here without a response.
 	if resp.Status == 0 {
-		return fail(InvalidResponse, "")
+		return both(fail(InvalidResponse, ""))
 	}
 	// Step 1: let origin be the result of getting ACAO.
 	acao, ok := header(resp.Header, "Access-Control-Allow-Origin")
@@ -63,13 +76,10 @@ func CORSVerdict(resp Response, origin string, credentials, preflight bool) Fail
 		// Step 3: without credentials, "*" is success. With them the
 		// standard goes on to step 4, where "*" is not the origin; Chromium
 		// reports this case with words of its own.
-		if !credentials {
-			return Failure{}
-		}
-		return fail(WildcardOriginNotAllowed, "")
+		return [2]Failure{{}, fail(WildcardOriginNotAllowed, "")}
 	case !ok:
 		// Step 2: if origin is null (absent), return failure.
-		return fail(MissingAllowOriginHeader, "")
+		return both(fail(MissingAllowOriginHeader, ""))
 	case acao != origin:
 		// Step 4: the request's serialized origin must equal the value
 		// byte for byte. Chromium words a comma or space (several values,
@@ -77,33 +87,20 @@ func CORSVerdict(resp Response, origin string, credentials, preflight bool) Fail
 		// then a mismatch.
 		switch {
 		case strings.ContainsAny(acao, " ,"):
-			return fail(MultipleAllowOriginValues, acao)
+			return both(fail(MultipleAllowOriginValues, acao))
 		case acao == "null":
-			return fail(AllowOriginMismatch, acao)
+			return both(fail(AllowOriginMismatch, acao))
 		case !validOriginURL(acao):
-			return fail(InvalidAllowOriginValue, acao)
+			return both(fail(InvalidAllowOriginValue, acao))
 		}
-		return fail(AllowOriginMismatch, acao)
+		return both(fail(AllowOriginMismatch, acao))
 	}
 	// Steps 5-8: with credentials, ACAC must be exactly "true"
-	// (case-sensitive).
-	if credentials {
-		if acac, _ := header(resp.Header, "Access-Control-Allow-Credentials"); acac != "true" {
-			return fail(InvalidAllowCredentials, acac)
-		}
+	// (case-sensitive); without them it is not read.
+	if acac, _ := header(resp.Header, "Access-Control-Allow-Credentials"); acac != "true" {
+		return [2]Failure{{}, fail(InvalidAllowCredentials, acac)}
 	}
-	return Failure{}
-}
-
-// CORSVerdicts is CORSVerdict in both credentials modes, [0] omitted and
-// [1] included. Steps 1-4 do not depend on the mode, so a failure
-// without credentials is the failure with them too, and they run once.
-func CORSVerdicts(resp Response, origin string, preflight bool) [2]Failure {
-	omit := CORSVerdict(resp, origin, false, preflight)
-	if omit.Kind != 0 {
-		return [2]Failure{omit, omit}
-	}
-	return [2]Failure{omit, CORSVerdict(resp, origin, true, preflight)}
+	return [2]Failure{}
 }
 
 // failed is f as CheckCORS and CheckPreflight return it: nil on success.
@@ -309,8 +306,29 @@ func listHas(lines []string, v string, fold bool) bool {
 	return false
 }
 
+// equal compares a and b byte for byte or, with fold, as the Fetch
+// standard's byte-case-insensitive match: ASCII letters only (Unicode
+// case folding would match the Kelvin sign with a k, which no browser does).
 func equal(a, b string, fold bool) bool {
-	return a == b || fold && strings.EqualFold(a, b)
+	if a == b {
+		return true
+	}
+	if !fold || len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if lower(a[i]) != lower(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // trimOWS trims spaces and tabs (HTTP's optional whitespace) from s.

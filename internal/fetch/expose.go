@@ -44,7 +44,7 @@ func Exposed(aceh []string, name string, credentials bool) bool {
 			if !IsToken(e) {
 				return false
 			}
-			if e == "*" && !credentials || strings.EqualFold(e, name) {
+			if e == "*" && !credentials || equal(e, name, true) {
 				found = true
 			}
 		}

@@ -94,3 +94,15 @@ func TestExposed(t *testing.T) {
 		}
 	}
 }
+
+// Header names in ACAH match byte-case-insensitively, ASCII only: the
+// Kelvin sign is not a k.
+func TestPreflightHeaderNamesFoldASCIIOnly(t *testing.T) {
+	resp := Response{Status: 204, Header: http.Header{"Access-Control-Allow-Origin": {origin}, "Access-Control-Allow-Headers": {"X-K"}}}
+	if v := PreflightVerdicts(resp, origin, "GET", []string{"x-k"}); v[0].Kind != 0 {
+		t.Errorf("x-k against X-K: %+v", v[0])
+	}
+	if v := PreflightVerdicts(resp, origin, "GET", []string{"x-\u212a"}); v[0].Kind != HeaderDisallowedByPreflightResponse {
+		t.Errorf("x-\u212a (Kelvin) against X-K: %+v, want not allowed", v[0])
+	}
+}
