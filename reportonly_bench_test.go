@@ -191,3 +191,32 @@ func TestReportOnlyAllocationsWithPermissionLookup(t *testing.T) {
 		t.Errorf("report_only %v allocations, enforcing %v: more than one more", ro, e)
 	}
 }
+
+// BenchmarkReportOnlyDisagreeing: report_only in front of the header
+// snippet, which disagrees with the policy on most requests, so that
+// every request is a would_* outcome: its line is written once, then held
+// back as a repeat within the minute (the logger enabled at info, writing
+// to io.Discard). What a request costs while a difference is being
+// reported, beside the same request where the backend agrees.
+func BenchmarkReportOnlyDisagreeing(b *testing.B) {
+	_, reportOnly, django := reportBenchHandlers(b)
+	reportOnly.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+	for _, c := range reportBenchCases() {
+		kind, name, _ := strings.Cut(c.name, "/")
+		for _, backend := range []struct {
+			name string
+			next caddyhttp.Handler
+		}{{"agrees", django}, {"disagrees", snippetNext}} {
+			b.Run("kind="+kind+"/case="+name+"/backend="+backend.name, func(b *testing.B) {
+				w := &benchWriter{h: make(http.Header)}
+				b.ReportAllocs()
+				for b.Loop() {
+					clear(w.h)
+					if err := reportOnly.ServeHTTP(w, c.r, backend.next); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
