@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		private_network  [true|false]
 //		preflight_status <code>
 //		passthrough_preflight
+//		report_only      [true|false]
 //		permission       http <endpoint> | http { ... }
 //	}
 //
@@ -93,6 +94,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.PrivateNetwork = v
+		case "report_only":
+			v, err := parseBool(d)
+			if err != nil {
+				return err
+			}
+			h.ReportOnly = v
 		case "max_age":
 			if !d.NextArg() {
 				return d.ArgErr()

@@ -36,6 +36,7 @@ func compile(h *Handler) (*policy, error) {
 		privateNetwork:  h.PrivateNetwork,
 		preflightStatus: h.PreflightStatus,
 		passthrough:     h.PassthroughPreflight,
+		reportOnly:      h.ReportOnly,
 		methods:         make(map[string]struct{}),
 		headers:         make(map[string]struct{}),
 	}
@@ -44,6 +45,7 @@ func compile(h *Handler) (*policy, error) {
 	errs = append(errs, p.compileHeaders(h.Headers)...)
 	errs = append(errs, p.compileExposeHeaders(h.ExposeHeaders)...)
 	errs = append(errs, p.compilePreflightResponse(h)...)
+	p.compileReportOnly()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

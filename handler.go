@@ -18,6 +18,9 @@ import (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	var d decision.Decision
 	answer := h.decide(&d, r)
+	if h.policy.reportOnly {
+		return h.serveReportOnly(w, r, next, &d, answer)
+	}
 	if answer != nil {
 		// Recorded when the answer comes, as the headers are written.
 		return h.serveNext(w, r, next, decided{}, &pending{d: d, answer: answer})

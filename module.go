@@ -133,6 +133,20 @@ type Handler struct {
 	// still decided and set by this handler. Default: false.
 	PassthroughPreflight bool `json:"passthrough_preflight,omitempty"`
 
+	// Report, do not enforce: every request, preflights included, goes to
+	// the next handler and every response goes out exactly as it would
+	// without this handler (not even Vary is added). For each
+	// cross-origin request the policy is decided as when enforcing, and
+	// the browser's verdict on the response as sent is compared with its
+	// verdict on the headers this handler would have sent, with and
+	// without credentials: what enforcing would block, let in, hide from
+	// or expose to scripts is counted in caddy_cors_report_only_total and
+	// logged (at most one line per outcome, origin and reason a minute).
+	// With passthrough_preflight, the preflight response it would send is
+	// the next handler's status with its CORS headers. Use it to move CORS
+	// from a backend to the edge without breaking a caller. Default: false.
+	ReportOnly bool `json:"report_only,omitempty"`
+
 	// A module that decides the origins that origins and origin_regexp do
 	// not allow, such as your own service ("module": "http", see
 	// http.handlers.cors.permission.http). It is asked only about those,
@@ -147,6 +161,7 @@ type Handler struct {
 	problems   error // every configuration problem found by Provision, reported by Validate
 	logger     *zap.Logger
 	metrics    handlerMetrics
+	report     *reporter // report_only's counters and log limits
 }
 
 // CaddyModule returns the Caddy module information.
@@ -168,6 +183,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.policy, h.problems = compile(h)
+	if err := h.provisionReport(ctx); err != nil {
+		return err
+	}
 	if h.policy != nil {
 		h.policy.permission = h.permission
 		h.policy.cached, _ = h.permission.(permission.Cached)

@@ -35,6 +35,8 @@ type policy struct {
 	preflightVary   string
 	passthrough     bool
 
+	reportOnly bool // change no response; judge and report what enforcing would change (reportonly.go)
+
 	warnings []string // logged once at provision
 	notes    []string // logged once at provision, at info level: not problems, but surprises
 }

@@ -7,11 +7,20 @@
 #   C: the same site without cors, but with the response headers that cors
 #      sends set by the header directive, to tell the module's own work
 #      from the cost of sending a few more header bytes.
+# With MODE=report_only, the sites are instead a backend that does CORS
+# itself, as django-cors-headers does (its headers set by the header
+# directive, its preflights answered 200 with its lists):
+#   A: that site without cors;
+#   B: the same site with the same policy in cors ... { report_only }, which
+#      judges every request (all "same": the policies agree) and changes
+#      nothing;
+#   C: the same site with the policy enforcing.
 # Bounded: ROUNDS x 3 sites x 2 request kinds x SECONDS_PER_RUN (default
 # 4 x 3 x 2 x 5 s, about three minutes). On a machine with two or more cores,
 # Caddy runs on CPU 0 and wrk on CPU 1, so that they do not take turns.
 #
-#	bash bench/wrk.sh            # needs wrk: apt-get install -y wrk
+#	bash bench/wrk.sh                  # needs wrk: apt-get install -y wrk
+#	MODE=report_only bash bench/wrk.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,14 +56,41 @@ http://127.0.0.1:$PORT {
 }
 CADDY
 }
-site "" >"$work/A.caddyfile"
-site 'cors https://app.example.com {
+policy='cors https://app.example.com {
 		credentials
-		max_age 10m
-	}' >"$work/B.caddyfile"
-site 'header Access-Control-Allow-Origin https://app.example.com
+		max_age 10m'
+if [ "${MODE:-enforcing}" = report_only ]; then
+	# The backend's own CORS, as django-cors-headers sends it to the one
+	# origin wrk uses.
+	backend='@preflight {
+		method OPTIONS
+		header Access-Control-Request-Method *
+	}
+	header Access-Control-Allow-Origin https://app.example.com
+	header Access-Control-Allow-Credentials true
+	header Vary Origin
+	header @preflight Access-Control-Allow-Methods "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+	header @preflight Access-Control-Allow-Headers "accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with"
+	header @preflight Access-Control-Max-Age 86400
+	respond @preflight 200'
+	site "$backend" >"$work/A.caddyfile"
+	site "$policy
+		report_only
+	}
+	$backend" >"$work/B.caddyfile"
+	site "$policy
+	}
+	$backend" >"$work/C.caddyfile"
+	columns='A_backend_cors\tB_report_only\tC_enforcing'
+else
+	site "" >"$work/A.caddyfile"
+	site "$policy
+	}" >"$work/B.caddyfile"
+	site 'header Access-Control-Allow-Origin https://app.example.com
 	header Access-Control-Allow-Credentials true
 	header Vary Origin' >"$work/C.caddyfile"
+	columns='A_without\tB_with_cors\tC_headers_only'
+fi
 
 cat >"$work/actual.lua" <<'LUA'
 wrk.method = "GET"
@@ -76,7 +112,7 @@ run() { # site kind -> requests/s
 	kill "$(cat "$work/pid")"; wait "$(cat "$work/pid")" 2>/dev/null || true
 }
 
-printf 'kind\tround\tA_without\tB_with_cors\tC_headers_only\tB/A\tB/C\n'
+printf "kind\tround\t$columns\tB/A\tB/C\n"
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.3f", x/y}'; }
 for kind in actual preflight; do
 	sum_a=0 sum_b=0 sum_c=0
