@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/corsedge/caddy-cors/internal/testport"
 )
 
 // report_only in front of a real backend CORS library: a Django REST
@@ -94,15 +95,16 @@ func startDjango(t *testing.T, python string) string {
 	return ""
 }
 
-// freePort is a loopback port nothing listens on now.
+// freePort is a port reserved for the test Caddy until the test ends
+// (testport.Reserve: no other test binary on the machine gets it).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, release, err := testport.Reserve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(release)
+	return port
 }
 
 // djangoTranslation is the README's translation of the backend's
@@ -146,7 +148,7 @@ func djangoCaddyfile(port, httpsPort int, api, logFile string) string {
 	}
 	return fmt.Sprintf(`{
 	skip_install_trust
-	admin localhost:2999
+	admin `+adminAddress()+`
 	http_port %d
 	https_port %d
 	grace_period 1ns
@@ -356,7 +358,7 @@ func reportLines(t *testing.T, logFile string) map[string][]reportedLine {
 // endpoint's /metrics, by kind/outcome.
 func reportOnlyMetric(t *testing.T) map[string]float64 {
 	t.Helper()
-	res, err := http.Get("http://localhost:2999/metrics")
+	res, err := http.Get("http://" + adminAddress() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestReportOnlyStagedRecipe(t *testing.T) {
 	recipe = strings.Replace(recipe, "reverse_proxy localhost:8000", "reverse_proxy "+backend.Listener.Addr().String(), 1)
 	caddytest.NewTester(t).InitServer(fmt.Sprintf(`{
 	skip_install_trust
-	admin localhost:2999
+	admin `+adminAddress()+`
 	http_port %d
 	https_port %d
 	grace_period 1ns

@@ -44,16 +44,7 @@ func header(h http.Header, name string) (string, bool) {
 // network::cors::CheckAccess. It returns nil on success. preflight says
 // which response is checked, for the wording only.
 func CheckCORS(resp Response, origin string, credentials, preflight bool) *Failure {
-	return withStatus(failed(CORSVerdict(resp, origin, credentials, preflight)), resp)
-}
-
-// withStatus records the response's status in a failure (Firefox's
-// words name it).
-func withStatus(f *Failure, resp Response) *Failure {
-	if f != nil {
-		f.Status = resp.Status
-	}
-	return f
+	return failed(CORSVerdict(resp, origin, credentials, preflight))
 }
 
 // CORSVerdict is CheckCORS with the failure as a value (Kind 0 on
@@ -72,6 +63,21 @@ func CORSVerdict(resp Response, origin string, credentials, preflight bool) Fail
 // origin (wording those parses the value), so that the handler's
 // report-only mode can judge every request with it.
 func CORSVerdicts(resp Response, origin string, preflight bool) [2]Failure {
+	return stamped(corsVerdicts(resp, origin, preflight), resp)
+}
+
+// stamped records the response's status in failures (Firefox's words
+// name it).
+func stamped(v [2]Failure, resp Response) [2]Failure {
+	for c := range v {
+		if v[c].Kind != 0 {
+			v[c].Status = resp.Status
+		}
+	}
+	return v
+}
+
+func corsVerdicts(resp Response, origin string, preflight bool) [2]Failure {
 	fail := func(k Kind, v string) Failure { return Failure{Kind: k, Value: v, Preflight: preflight} }
 	both := func(f Failure) [2]Failure { return [2]Failure{f, f} }
 	// A network error (no status) is not a CORS failure Chromium words as
@@ -145,7 +151,7 @@ func IsRedirect(status int) bool {
 // parse; then the method, then each CORS-unsafe header name, must be
 // allowed. It returns nil when the actual request may be sent.
 func CheckPreflight(resp Response, req Request) *Failure {
-	return withStatus(failed(PreflightVerdict(resp, req.Origin, req.Method, req.Engine.UnsafeHeaderNames(req.Headers), req.Credentials)), resp)
+	return failed(PreflightVerdict(resp, req.Origin, req.Method, req.Engine.UnsafeHeaderNames(req.Headers), req.Credentials))
 }
 
 // PreflightVerdict is CheckPreflight for a preflight as the server sees
@@ -165,7 +171,11 @@ func PreflightVerdict(resp Response, origin, method string, names []string, cred
 // once, [0] omitted and [1] included: the lists are read once, and
 // nothing is allocated, so that report-only can judge every preflight
 // with it.
-func PreflightVerdicts(resp Response, origin, method string, names []string) (v [2]Failure) {
+func PreflightVerdicts(resp Response, origin, method string, names []string) [2]Failure {
+	return stamped(preflightVerdicts(resp, origin, method, names), resp)
+}
+
+func preflightVerdicts(resp Response, origin, method string, names []string) (v [2]Failure) {
 	// Fetch runs the preflight with redirect mode "error"... in effect a
 	// redirect is not an ok status. Chromium stops at the redirect itself.
 	if IsRedirect(resp.Status) {
@@ -197,14 +207,14 @@ func preflightLists(resp Response, method string, names []string) (v [2]Failure)
 	}
 	// Steps 7.1-7.2: extract ACAM and ACAH as lists of tokens; failure is
 	// a network error (7.3).
-	acam := scanList(resp.Header["Access-Control-Allow-Methods"], []string{method}, false)
+	acam, bad := scanList(resp.Header["Access-Control-Allow-Methods"], []string{method}, false)
 	if !acam.valid {
-		f := Failure{Kind: InvalidAllowMethodsPreflightResponse, Value: acam.bad, Preflight: true}
+		f := Failure{Kind: InvalidAllowMethodsPreflightResponse, Value: bad, Preflight: true}
 		return [2]Failure{f, f}
 	}
-	acah := scanList(resp.Header["Access-Control-Allow-Headers"], names, true)
+	acah, bad := scanList(resp.Header["Access-Control-Allow-Headers"], names, true)
 	if !acah.valid {
-		f := Failure{Kind: InvalidAllowHeadersPreflightResponse, Value: acah.bad, Preflight: true}
+		f := Failure{Kind: InvalidAllowHeadersPreflightResponse, Value: bad, Preflight: true}
 		return [2]Failure{f, f}
 	}
 	for c := range v {
@@ -256,7 +266,6 @@ func checkHeaders(names []string, credentials bool, allowed list) Failure {
 type list struct {
 	lines []string
 	valid bool   // every element is a token (Fetch's "extract header list values" did not fail)
-	bad   string // when not valid, the first element that is not a token (Firefox names it)
 	star  bool   // an element is "*"
 	found uint64 // bit i: wanted[i] is an element (for the first 64)
 	want  []string
@@ -268,8 +277,10 @@ type list struct {
 // line, split on commas and trimmed, must be a token (empty elements are
 // skipped, as Chromium does); it notes "*" and which of want are
 // elements, compared byte for byte or, with fold, case-insensitively.
-func scanList(lines, want []string, fold bool) list {
-	l := list{lines: lines, want: want, fold: fold}
+// When the list is not valid, bad is the first element that is not a
+// token (Firefox names it).
+func scanList(lines, want []string, fold bool) (l list, bad string) {
+	l = list{lines: lines, want: want, fold: fold}
 	for _, line := range lines {
 		for len(line) > 0 {
 			e := line
@@ -282,7 +293,7 @@ func scanList(lines, want []string, fold bool) list {
 				continue
 			}
 			if !IsToken(e) {
-				return list{bad: e}
+				return list{}, e
 			}
 			l.star = l.star || e == "*"
 			for i := 0; i < len(want) && i < 64; i++ {
@@ -293,7 +304,7 @@ func scanList(lines, want []string, fold bool) list {
 		}
 	}
 	l.valid = true
-	return l
+	return l, ""
 }
 
 // has reports whether want[i] is an element of the list.
