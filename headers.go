@@ -61,12 +61,7 @@ func mergeVary(h http.Header, vary []string) {
 func exposableNames(h http.Header) string {
 	names := make([]string, 0, len(h))
 	for name := range h {
-		switch name {
-		case "Cache-Control", "Content-Language", "Content-Length", "Content-Type",
-			"Expires", "Last-Modified", "Pragma", "Set-Cookie", "Set-Cookie2":
-			continue
-		}
-		if !fetch.IsToken(name) {
+		if fetch.IsSafelistedResponseHeaderName(name) || fetch.IsForbiddenResponseHeaderName(name) || !fetch.IsToken(name) {
 			continue
 		}
 		names = append(names, name)
