@@ -37,7 +37,7 @@ func (p *policy) allowHeaders(lines []string) (names int, bad string, ok bool) {
 			for end < len(line) && line[end] != ',' {
 				end++
 			}
-			name := trimOWS(line[start:end])
+			name := fetch.TrimOWS(line[start:end])
 			start = end + 1
 			if name == "" {
 				if empties++; empties > maxACRHEmpty {
@@ -84,13 +84,3 @@ func (p *policy) allowHeader(name string) bool {
 // maxHeaderNameLen bounds configured header names, so that allowHeader's
 // buffer can hold any name that could match.
 const maxHeaderNameLen = 256
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}

@@ -145,8 +145,7 @@ func (p *policy) allowOrigin(r *http.Request, o string) bool {
 // CORS-preflight check from the server side: m must be CORS-safelisted,
 // listed, or allowed by "*".
 func (p *policy) allowMethod(m string) bool {
-	switch m {
-	case "GET", "HEAD", "POST":
+	if fetch.IsSafelistedMethod(m) {
 		return true
 	}
 	if p.anyMethod {

@@ -11,6 +11,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/corsedge/caddy-cors/internal/decision"
+	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
 // report_only, the way CSP's Content-Security-Policy-Report-Only works:
@@ -254,7 +255,7 @@ func requestedNames(lines []string, names *[maxACRHNames]string) int {
 		for more := true; more; {
 			var name string
 			name, line, more = strings.Cut(line, ",")
-			if name = trimOWS(name); name == "" {
+			if name = fetch.TrimOWS(name); name == "" {
 				if empties++; empties > maxACRHEmpty {
 					return n
 				}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/corsedge/caddy-cors/internal/fetch"
 )
 
 // sameOrigin reports whether the Origin o is the request's own origin:
@@ -57,7 +59,7 @@ func sameHostName(a, b string) (aPort, bPort string, ok bool) {
 		if ca == ':' && a[0] != '[' || ca == ':' && i > 0 && a[i-1] == ']' {
 			break
 		}
-		if lower(ca) != lower(cb) {
+		if fetch.LowerASCII(ca) != fetch.LowerASCII(cb) {
 			return "", "", false
 		}
 	}
@@ -77,13 +79,6 @@ func portAfter(a string, i int) (string, bool) {
 		return "", false
 	}
 	return a[i+1:], true
-}
-
-func lower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // cmpPort is a port for comparison: the scheme's default when absent.

@@ -289,7 +289,7 @@ func scanList(lines, want []string, fold bool) (l list, bad string) {
 			} else {
 				line = ""
 			}
-			if e = trimOWS(e); e == "" {
+			if e = TrimOWS(e); e == "" {
 				continue
 			}
 			if !IsToken(e) {
@@ -320,7 +320,7 @@ func (l list) has(i int) bool {
 func listHas(lines []string, v string, fold bool) bool {
 	for _, line := range lines {
 		for e := range strings.SplitSeq(line, ",") {
-			if e = trimOWS(e); e != "" && equal(e, v, fold) {
+			if e = TrimOWS(e); e != "" && equal(e, v, fold) {
 				return true
 			}
 		}
@@ -339,22 +339,24 @@ func equal(a, b string, fold bool) bool {
 		return false
 	}
 	for i := 0; i < len(a); i++ {
-		if lower(a[i]) != lower(b[i]) {
+		if LowerASCII(a[i]) != LowerASCII(b[i]) {
 			return false
 		}
 	}
 	return true
 }
 
-func lower(c byte) byte {
+// LowerASCII lower-cases an ASCII letter and leaves every other byte
+// as it is: the case folding of header names and host names.
+func LowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
 	}
 	return c
 }
 
-// trimOWS trims spaces and tabs (HTTP's optional whitespace) from s.
-func trimOWS(s string) string {
+// TrimOWS trims spaces and tabs (HTTP's optional whitespace) from s.
+func TrimOWS(s string) string {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}

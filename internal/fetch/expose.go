@@ -38,7 +38,7 @@ func Exposed(aceh []string, name string, credentials bool) bool {
 	found := false
 	for _, line := range aceh {
 		for e := range strings.SplitSeq(line, ",") {
-			if e = trimOWS(e); e == "" {
+			if e = TrimOWS(e); e == "" {
 				continue
 			}
 			if !IsToken(e) {
