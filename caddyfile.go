@@ -47,9 +47,10 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //
 // Origins on the directive line are the same as origins in the block, and
 // list subdirectives accumulate when repeated. max_age takes a Caddy
-// duration (2h, 90s) or a whole number of seconds. The configuration is
-// checked here exactly as when JSON is loaded, so `caddy adapt` reports
-// every problem.
+// duration (2h, 90s) or a whole number of seconds. permission's block is
+// that of the http permission module (http.handlers.cors.permission.http).
+// The configuration is checked here exactly as when JSON is loaded, so
+// `caddy adapt` reports every problem.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume directive name
 	h.Origins = append(h.Origins, d.RemainingArgs()...)

@@ -21,139 +21,105 @@ func init() {
 	caddy.RegisterModule(Handler{})
 }
 
-// Handler implements Cross-Origin Resource Sharing for the routes it covers.
-// It answers CORS-preflight requests (OPTIONS with Origin and
-// Access-Control-Request-Method) without calling the next handler, and adds
-// the CORS response headers to every other response, including error
-// responses written by Caddy itself. It owns those headers: values set by a
-// backend or an earlier handler are replaced, never duplicated, and Vary is
-// kept right for caches.
-//
-// Configuration problems are reported all at once when the config loads.
+// Handler implements Cross-Origin Resource Sharing (the CORS protocol of
+// the Fetch standard) for the routes it covers: it answers preflight
+// requests itself and decides the CORS headers of every other response,
+// Caddy's own error responses included, replacing any that a backend set.
+// Every configuration problem is reported at once when the config loads.
+// See docs/requests.md.
 type Handler struct {
-	// Origins allowed to read responses, each "scheme://host[:port]" as a
-	// browser sends it in the Origin header (scheme and host are
-	// lower-cased, the default port dropped, a Unicode host converted to
-	// punycode). A leading "*." label matches one or more subdomains
-	// ("https://*.example.com" matches "https://a.example.com" but not
-	// "https://example.com"); ":*" matches any port, the default included.
-	// "null" matches the opaque origin of sandboxed iframes and local files;
-	// "file://" matches exactly that value, which some browsers (Chrome on
-	// Android, WebViews) send for local files. Neither is allowed with
-	// credentials. A lone "*" is the same as allow_all. There is no default: at least
-	// one of origins, origin_regexp, permission and allow_all is required.
+	// Origins allowed to read responses, each "scheme://host[:port]" as
+	// browsers send it in the Origin header. "https://*.example.com"
+	// matches any subdomain (not example.com itself), ":*" any port, and
+	// "null" and "file://" those exact values; a lone "*" means allow_all.
+	// Default: none, and one of origins, origin_regexp, permission and
+	// allow_all is required. See docs/origins.md.
 	Origins []string `json:"origins,omitempty"`
 
-	// Regular expressions (Go RE2 syntax) for allowed origins. Each is
-	// matched against the whole Origin value, as if wrapped in ^(?:...)$,
-	// so "https://.*\.example\.com" cannot match
-	// "https://a.example.com.evil.net" (django-cors-headers matches only the
-	// start; the load-time log names an origin that differs). An expression
-	// ending in ":*" or ":\d*" is refused, since under whole matching it is
-	// no port wildcard. An expression must spell out every registrable
-	// domain (by the public suffix list) that it matches:
-	// "https://pr-[0-9]+\.preview\.example\.com" does, while
-	// "https://[a-z]+\.com", "https://a.*" and "https://[a-z]+\.github\.io"
-	// reach domains anyone can register; so do expressions that reach a
-	// host or an IP address they do not spell out (localhost, its
-	// subdomains and loopback addresses excepted), or "null" or "file://".
-	// Such expressions, and unescaped dots in a host, are logged as
-	// warnings, and refused with credentials; the message names an origin
-	// the expression lets in. The verdict is read from the expression
-	// alone, the same at every load; an expression too large to follow is
-	// refused with credentials too (origins patterns remain). Default: none.
+	// Regular expressions (Go RE2 syntax) for allowed origins, each matched
+	// against the whole Origin value; one ending in ":*" or ":\d*" is
+	// refused, as that is no port wildcard. Default: none. Security: with
+	// credentials, an expression must spell out every registrable domain it
+	// matches ("https://[a-z0-9-]+\.example\.com" does,
+	// "https://[a-z]+\.github\.io" does not) or it is refused; without
+	// them this is a warning. See docs/origins.md.
 	OriginRegexp []string `json:"origin_regexp,omitempty"`
 
-	// Allow every origin: responses carry "Access-Control-Allow-Origin: *"
-	// whether or not the request has an Origin, and "Vary: Origin", so that
-	// another cors handler on the same route may decide by origin (your own
-	// app with credentials) without a shared cache mixing the answers.
-	// Cannot be combined with credentials. Default: false.
+	// Allow every origin: responses carry "Access-Control-Allow-Origin: *",
+	// even to a request without an Origin (not to a same-origin request).
+	// The same as origins "*". Default: false. Security: refused with
+	// credentials, since any site could then read your users' responses.
+	// See docs/security.md.
 	AllowAll bool `json:"allow_all,omitempty"`
 
-	// Methods a preflight may ask for. "*" allows any method (with
-	// credentials the requested method is echoed, since browsers then read
-	// "*" literally). GET, HEAD and POST are always allowed, as in the Fetch
-	// standard. Method names are case-sensitive, except that delete, get,
-	// head, options, post and put are upper-cased as browsers do.
-	// CONNECT, TRACE and TRACK are refused. Default: GET HEAD POST PUT PATCH DELETE.
+	// Methods a preflight may ask for, in place of the default list; "*"
+	// allows any. GET, HEAD and POST are always allowed, and CONNECT, TRACE
+	// and TRACK are refused. Default: GET HEAD POST PUT PATCH DELETE.
 	Methods []string `json:"methods,omitempty"`
 
-	// Request headers a preflight may ask for, case-insensitive. "*" allows
-	// any header; the requested names are echoed, so Authorization and
-	// credentialed requests work too. Forbidden request headers (Cookie,
-	// Host, Origin, Sec-*, Proxy-*, ...) and the CORS protocol's own
-	// Access-Control-* names are refused: browsers and this module set
-	// them. Default: accept authorization content-type user-agent
-	// x-csrftoken x-requested-with.
+	// Request headers a preflight may ask for, case-insensitive, in place
+	// of the default list; "*" allows any. Forbidden request headers
+	// (Cookie, Host, Sec-*, ...) and Access-Control-* names are refused.
+	// Default: accept authorization content-type user-agent x-csrftoken
+	// x-requested-with.
 	Headers []string `json:"headers,omitempty"`
 
 	// Response headers, beyond the CORS-safelisted ones, that scripts may
-	// read. "*" exposes all of them: it is sent as "*" without credentials;
-	// with credentials the names of the headers actually on each response
-	// are listed. Set-Cookie and the Access-Control-* names can never be
-	// exposed. Default: none.
+	// read; "*" exposes all of them. Set-Cookie and Access-Control-* names
+	// are refused. Default: none.
 	ExposeHeaders []string `json:"expose_headers,omitempty"`
 
 	// Allow credentialed requests (cookies, HTTP authentication, client
-	// certificates): sends "Access-Control-Allow-Credentials: true".
-	// Security: the allowed origins can then act as the signed-in user, so
-	// allow_all, "null" and subdomain patterns on public suffixes are
-	// refused with credentials. Default: false.
+	// certificates) by sending "Access-Control-Allow-Credentials: true".
+	// Default: false. Security: the allowed origins can then act as the
+	// signed-in user, so allow_all, "null", "file://", subdomain patterns
+	// covering a public suffix ("https://*.github.io") and origin_regexp
+	// expressions that do not spell out their registrable domains are
+	// refused with it. See docs/security.md.
 	Credentials bool `json:"credentials,omitempty"`
 
-	// How long browsers may cache a preflight result, sent in whole seconds
-	// as Access-Control-Max-Age. 0 is sent and disables caching; at most
-	// 24h (browsers cap it anyway: Chromium at 2h, Firefox at 24h). In JSON
-	// a string with a unit ("10m"); a bare number counts nanoseconds.
-	// Default: unset, no header, and browsers use 5 seconds.
+	// How long browsers may cache a preflight's result, sent in whole
+	// seconds as Access-Control-Max-Age; 0 is sent and turns caching off.
+	// At most 24h (Chromium caps it at 2h). In JSON a duration string such
+	// as "10m" (a bare number counts nanoseconds); in the Caddyfile a bare
+	// number counts seconds. Default: unset, no header, and browsers cache
+	// for 5 seconds.
 	MaxAge *caddy.Duration `json:"max_age,omitempty"`
 
-	// Answer Private Network Access preflights: sends
-	// "Access-Control-Allow-Private-Network: true" when the preflight
-	// carries "Access-Control-Request-Private-Network: true", letting public
-	// sites reach this server on a private network. Default: false.
-	//
-	// Only older Chromium-based browsers send such preflights. Chrome 142
-	// replaced them with the Local Network Access permission prompt (the
-	// user allows a site to reach the local network; separate local and
-	// loopback permissions from Chrome 145): current Chrome and Edge send
-	// no Access-Control-Request-Private-Network and ignore this header, no
-	// server header can grant that permission, and Firefox is rolling out
-	// the same prompt. Safari has neither. `caddy cors check` simulates
-	// neither the preflights nor the prompt.
+	// Answer Private Network Access preflights with
+	// "Access-Control-Allow-Private-Network: true", letting public sites
+	// reach this server on a private network. Default: false. Only
+	// Chromium-based browsers before version 142 send such preflights;
+	// later ones ask the user instead, which no header can grant. See
+	// docs/requests.md.
 	PrivateNetwork bool `json:"private_network,omitempty"`
 
-	// Status code of an allowed preflight response, 200 to 299 (some old
-	// clients want 200). Denied preflights always get 403. Default: 204.
+	// Status code of an allowed preflight's response, 200 to 299 (some old
+	// clients want 200); denied preflights get 403. Unused when the next
+	// handler answers preflights (passthrough_preflight, report_only).
+	// Default: 204.
 	PreflightStatus int `json:"preflight_status,omitempty"`
 
-	// Pass preflight requests on to the next handler, which then writes the
-	// status and body, instead of answering them here. The CORS headers are
-	// still decided and set by this handler. Default: false.
+	// Pass preflight requests on to the next handler, which writes their
+	// status and body, instead of answering them here; this handler still
+	// decides their CORS headers. Default: false.
 	PassthroughPreflight bool `json:"passthrough_preflight,omitempty"`
 
-	// Report, do not enforce: every request, preflights included, goes to
-	// the next handler and every response goes out exactly as it would
-	// without this handler (not even Vary is added). For each
-	// cross-origin request the policy is decided as when enforcing, and
-	// the browser's verdict on the response as sent is compared with its
-	// verdict on the headers this handler would have sent, with and
-	// without credentials: what enforcing would block, let in, hide from
-	// or expose to scripts is counted in caddy_cors_report_only_total and
-	// logged (at most one line per outcome, origin and reason a minute).
-	// With passthrough_preflight, the preflight response it would send is
-	// the next handler's status with its CORS headers. Use it to move CORS
-	// from a backend to the edge without breaking a caller. Default: false.
+	// Report what enforcing would change instead of enforcing, as
+	// Content-Security-Policy-Report-Only does: every request, preflights
+	// included, goes to the next handler and every response goes out
+	// untouched (not even Vary is added), while each cross-origin request
+	// is judged, counted in caddy_cors_report_only_total, and logged when
+	// enforcing would change the browser's verdict. Use it to move CORS
+	// from a backend to the edge without breaking a caller. Default:
+	// false. See docs/report-only.md.
 	ReportOnly bool `json:"report_only,omitempty"`
 
 	// A module that decides the origins that origins and origin_regexp do
-	// not allow, such as your own service ("module": "http", see
-	// http.handlers.cors.permission.http). It is asked only about those,
-	// for preflights and actual requests alike, and works with
-	// credentials; it cannot be combined with allow_all. Alone, it is the
-	// whole policy. Security: it decides who can read your users' data.
-	// Default: none.
+	// not allow, such as your own service ({"module": "http", ...}: see
+	// http.handlers.cors.permission.http). It works with credentials and
+	// cannot be combined with allow_all. Default: none. Security: it
+	// decides who can read your users' data. See docs/permission.md.
 	PermissionRaw json.RawMessage `json:"permission,omitempty" caddy:"namespace=http.handlers.cors.permission inline_key=module"`
 
 	permission permission.Checker

@@ -45,56 +45,47 @@ const (
 // that one endpoint can answer per tenant. A 2xx answer allows the origin
 // for that host, a 4xx answer denies it, and anything else (another
 // status, a redirect, a timeout, a refused connection) is an error, which
-// denies: the module fails closed. Answers are cached per (origin, host).
-//
-// Only well-formed origins and hosts are ever sent: "null", malformed or
-// over-long values are denied without a lookup. Concurrent requests for
-// the same pair share one lookup, at most max_concurrent lookups are in
-// flight, and a request never waits longer than timeout for its answer,
-// so a flood of made-up origins can neither overload the endpoint nor
-// grow memory. The cache survives config reloads as long as this
-// module's configuration does not change; handlers with the same
-// configuration share one cache and one set of slots.
+// denies. Answers are cached per (origin, host); malformed values are
+// denied without a lookup, and lookups are bounded in number and time.
+// A duration or number left at zero takes its default.
 //
 // Security: the endpoint decides who may read your users' data (with
 // credentials, as them). Keep it internal, and have it allow only what it
-// knows.
+// knows. See docs/permission.md.
 type HTTP struct {
-	// The endpoint to ask: a full http or https URL. Its own query string
-	// is kept; origin and host are added to it. Placeholders such as
-	// {env.PERMISSION_URL} are replaced when the config loads, and an
-	// endpoint that is then empty is a config error. Redirects are not
-	// followed. Required.
+	// The URL to ask, an absolute http or https URL; origin and host are
+	// added to its query string. Placeholders such as {env.PERMISSION_URL}
+	// are replaced when the config loads. Redirects are not followed.
+	// Required.
 	Endpoint string `json:"endpoint,omitempty"`
 
-	// How long an allowed answer is cached. A "Cache-Control: max-age=N"
-	// on the answer takes precedence (at most 24h; max-age=0, no-store or
-	// no-cache: not cached). TTLs are kept to within 0.1 s. Default: 5m.
+	// How long an allowed (2xx) answer is cached, unless the answer's
+	// Cache-Control says otherwise (its max-age, at most 24h; no-store or
+	// no-cache: not cached). Default: 5m.
 	CacheTTL caddy.Duration `json:"cache_ttl,omitempty"`
 
-	// How long a denied (4xx) answer is cached. Cache-Control max-age on
-	// the answer takes precedence, as for cache_ttl. Default: 30s.
+	// How long a denied (4xx) answer is cached, unless the answer's
+	// Cache-Control says otherwise, as for cache_ttl. Default: 30s.
 	NegativeTTL caddy.Duration `json:"negative_ttl,omitempty"`
 
-	// How long an error (any status but 2xx and 4xx, a redirect, a
-	// timeout, a refused connection) is cached as a denial, so that a
-	// failing endpoint is not asked again at once for the same pair.
-	// Default: 5s.
+	// How long an error (another status, a redirect, a timeout, a refused
+	// connection) is cached as a denial, so that a failing endpoint is not
+	// asked again at once for the same pair. Default: 5s.
 	ErrorTTL caddy.Duration `json:"error_ttl,omitempty"`
 
-	// The longest a request waits for an answer that is not cached: the
-	// wait for a free slot and the lookup itself count against it. A
-	// request that runs out of it is denied (and nothing is cached).
-	// Default: 2s.
+	// The longest a request waits for an answer that is not cached, the
+	// wait for a free slot included; a request with no answer by then is
+	// denied. Once asked, the endpoint gets as long to answer before the
+	// lookup counts as an error. Default: 2s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
 
-	// Lookups in flight at once; more wait for a free slot within
-	// timeout. Default: 16.
+	// The most lookups in flight at once, shared by the handlers with this
+	// configuration; more wait for a free slot within timeout. Default: 16.
 	MaxConcurrent int `json:"max_concurrent,omitempty"`
 
-	// Decisions kept in the cache, allowed and denied alike. When full,
-	// the entries not used for the longest (approximately) are evicted.
-	// Each costs about 150 bytes plus the origin and host. Default: 100000.
+	// The most decisions cached, allowed and denied alike; when full, the
+	// entries used least recently (approximately) are evicted. Each costs
+	// about 110 bytes plus the origin and host. Default: 100000.
 	CacheSize int `json:"cache_size,omitempty"`
 
 	cfg    config // the settings in force, defaults applied: the shared state's key
@@ -126,6 +117,9 @@ func (HTTP) CaddyModule() caddy.ModuleInfo {
 //		max_concurrent <n>
 //		cache_size     <n>
 //	}
+//
+// The endpoint goes on the first line or in the block, not both.
+// Durations must not be negative, and numbers are at least 1.
 func (p *HTTP) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // consume module name
 	if d.NextArg() {
