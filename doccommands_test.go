@@ -67,7 +67,7 @@ func checkCommands(b docCodeBlock) ([]docCommand, []error) {
 		c := docCommand{line: b.line + 1 + i}
 		for strings.HasSuffix(text, `\`) && i+1 < len(lines) {
 			i++
-			text = strings.TrimSuffix(text, `\`) + " " + strings.TrimSpace(lines[i])
+			text = strings.TrimSpace(strings.TrimSuffix(text, `\`)) + " " + strings.TrimSpace(lines[i])
 		}
 		c.text, c.next = text, i+1
 		words, err := shellWords(text)
@@ -215,13 +215,33 @@ func TestCheckCommandDocTranscripts(t *testing.T) {
 		if c.goRun && status != 0 {
 			shown = 1 // go run exits 1 for any failure of the program
 		}
-		if got != want || shown != wantStatus {
-			t.Errorf("%s: %s\nexits %d (%v), output:\n%s\nthe docs show %d, output:\n%s", b.where(), c.text, shown, err, got, wantStatus, want)
+		if shown != wantStatus {
+			t.Errorf("%s: %s\nexits %d (%v); the docs show %d", b.where(), c.text, shown, err, wantStatus)
+		}
+		if got != want {
+			t.Errorf("%s: %s\n%s\nthe whole output:\n%s", b.where(), c.text, firstDifference(got, want, b.line+1+c.next), got)
 		}
 	}
 	t.Logf("%d transcripts compared", n)
 	if n == 0 {
 		t.Error("no transcript of caddy cors check in the docs (a ```text block starting with \"$ go run ./cmd/caddy cors check\")")
+	}
+}
+
+// firstDifference names the first line where a command's output differs
+// from a transcript's, by its line in the doc (the output's first line is
+// the doc's line first).
+func firstDifference(got, want string, first int) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; ; i++ {
+		switch {
+		case i >= len(g):
+			return fmt.Sprintf("line %d: the docs show %q after the end of the output", first+i, w[i])
+		case i >= len(w):
+			return fmt.Sprintf("line %d: the output goes on with %q after the docs' last line", first+i, g[i])
+		case g[i] != w[i]:
+			return fmt.Sprintf("line %d: the docs show\n\t%q\nthe command prints\n\t%q", first+i, w[i], g[i])
+		}
 	}
 }
 
@@ -394,7 +414,7 @@ func xcaddyCommands(doc markdownDoc) []xcaddyCommand {
 			c := xcaddyCommand{line: b.line + 1 + i, text: lines[i][at:]}
 			for strings.HasSuffix(c.text, `\`) && i+1 < len(lines) {
 				i++
-				c.text = strings.TrimSuffix(c.text, `\`) + " " + strings.TrimSpace(lines[i])
+				c.text = strings.TrimSpace(strings.TrimSuffix(c.text, `\`)) + " " + strings.TrimSpace(lines[i])
 			}
 			out = append(out, c)
 		}
