@@ -20,11 +20,12 @@ import (
 //     parses with the command's own flags (parseCheckArgs): no unknown
 //     flag, a valid value for each, one URL. Syntax lines (with "[--" or
 //     a <placeholder>) are left out;
-//   - a ```text block that starts with "$ " and such a command is a
-//     transcript: what follows, up to the line "$ echo $?", must be the
-//     command's output exactly (stdout; Caddy's log lines go to stderr),
-//     and the line after it the exit status (as `go run` reports it: 1
-//     for any failure). The command runs in the repository root;
+//   - such a command after a "$ " prompt in a ```text (or ```console)
+//     block is a transcript: the lines after it, up to the next "$ "
+//     line, must be the command's output exactly (stdout; Caddy's log
+//     lines go to stderr), and that next line must be "$ echo $?",
+//     followed by the exit status (as `go run` reports it: 1 for any
+//     failure). The command runs in the repository root;
 //   - README.md's first ```sh block holds the run command
 //     (`go run ./cmd/caddy run --config Caddyfile.example`) and the test
 //     command (its line starting `go test`, up to a # comment), and that
@@ -45,11 +46,12 @@ var checkCommandPrefixes = [][]string{
 
 // docCommand is one `caddy cors check` command line of a block.
 type docCommand struct {
-	line  int    // in the doc file
-	text  string // the command as written, continuations joined
-	args  []string
-	goRun bool // run with `go run`, which turns any failure into 1
-	next  int  // the index in the block's lines after the command
+	line   int    // in the doc file
+	text   string // the command as written, continuations joined
+	args   []string
+	goRun  bool // run with `go run`, which turns any failure into 1
+	prompt bool // after a "$ " prompt: a transcript's command
+	next   int  // the index in the block's lines after the command
 }
 
 // checkCommands finds the `caddy cors check` commands of a block. A
@@ -60,11 +62,11 @@ func checkCommands(b docCodeBlock) ([]docCommand, []error) {
 	var cmds []docCommand
 	var errs []error
 	for i := 0; i < len(lines); i++ {
-		text := strings.TrimPrefix(strings.TrimSpace(lines[i]), "$ ")
+		text, prompt := strings.CutPrefix(strings.TrimSpace(lines[i]), "$ ")
 		if !isCheckCommand(text) {
 			continue
 		}
-		c := docCommand{line: b.line + 1 + i}
+		c := docCommand{line: b.line + 1 + i, prompt: prompt}
 		for strings.HasSuffix(text, `\`) && i+1 < len(lines) {
 			i++
 			text = strings.TrimSpace(strings.TrimSuffix(text, `\`)) + " " + strings.TrimSpace(lines[i])
@@ -188,43 +190,54 @@ func TestDocCheckCommands(t *testing.T) {
 // Each transcript is what the command prints, and exits with.
 func TestCheckCommandDocTranscripts(t *testing.T) {
 	n := 0
-	for _, b := range docBlocks(t, "text") {
-		if !strings.HasPrefix(b.text, "$ ") {
-			continue
-		}
-		cmds, _ := checkCommands(b)
-		if len(cmds) == 0 || cmds[0].line != b.line+1 || cmds[0].args == nil {
-			continue
-		}
-		n++
-		c := cmds[0]
-		lines := strings.Split(strings.TrimSuffix(b.text, "\n"), "\n")
-		echo := slices.Index(lines, "$ echo $?")
-		if echo < c.next || echo != len(lines)-2 {
-			t.Errorf("%s: a transcript ends with the line \"$ echo $?\" and the exit status", b.where())
-			continue
-		}
-		want := strings.Join(lines[c.next:echo], "\n") + "\n"
-		wantStatus, err := strconv.Atoi(lines[echo+1])
-		if err != nil {
-			t.Errorf("%s: exit status %q: %v", b.where(), lines[echo+1], err)
-			continue
-		}
-		status, got, err := runCheckArgs(t, c.args...)
-		shown := status
-		if c.goRun && status != 0 {
-			shown = 1 // go run exits 1 for any failure of the program
-		}
-		if shown != wantStatus {
-			t.Errorf("%s: %s\nexits %d (%v); the docs show %d", b.where(), c.text, shown, err, wantStatus)
-		}
-		if got != want {
-			t.Errorf("%s: %s\n%s\nthe whole output:\n%s", b.where(), c.text, firstDifference(got, want, b.line+1+c.next), got)
+	for _, lang := range []string{"text", "console"} {
+		for _, b := range docBlocks(t, lang) {
+			cmds, _ := checkCommands(b)
+			for _, c := range cmds {
+				if !c.prompt || c.args == nil {
+					continue
+				}
+				n++
+				checkTranscript(t, b, c)
+			}
 		}
 	}
 	t.Logf("%d transcripts compared", n)
 	if n == 0 {
-		t.Error("no transcript of caddy cors check in the docs (a ```text block starting with \"$ go run ./cmd/caddy cors check\")")
+		t.Error("no transcript of caddy cors check in the docs (a ```text block with \"$ go run ./cmd/caddy cors check ...\", its output, \"$ echo $?\" and the status)")
+	}
+}
+
+// checkTranscript runs a transcript's command and compares: its output
+// runs from the line after the command to the next "$ " line, which is
+// "$ echo $?", followed by the exit status.
+func checkTranscript(t *testing.T, b docCodeBlock, c docCommand) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(b.text, "\n"), "\n")
+	echo := c.next
+	for echo < len(lines) && !strings.HasPrefix(lines[echo], "$ ") {
+		echo++
+	}
+	if echo+1 >= len(lines) || lines[echo] != "$ echo $?" {
+		t.Errorf("%s:%d: a transcript's output is followed by the line \"$ echo $?\" and the exit status", b.file, c.line)
+		return
+	}
+	want := strings.Join(lines[c.next:echo], "\n") + "\n"
+	wantStatus, err := strconv.Atoi(lines[echo+1])
+	if err != nil {
+		t.Errorf("%s:%d: exit status %q: %v", b.file, c.line, lines[echo+1], err)
+		return
+	}
+	status, got, err := runCheckArgs(t, c.args...)
+	shown := status
+	if c.goRun && status != 0 {
+		shown = 1 // go run exits 1 for any failure of the program
+	}
+	if shown != wantStatus {
+		t.Errorf("%s:%d: %s\nexits %d (%v); the docs show %d", b.file, c.line, c.text, shown, err, wantStatus)
+	}
+	if got != want {
+		t.Errorf("%s:%d: %s\n%s\nthe whole output:\n%s", b.file, c.line, c.text, firstDifference(got, want, b.line+1+c.next), got)
 	}
 }
 
@@ -257,19 +270,19 @@ func TestDocCheckCommandsFound(t *testing.T) {
 		"./caddy cors check --origin 'http://a.test\n"}
 	cmds, errs := checkCommands(b)
 	type got struct {
-		line   int
-		syntax bool
-		args   []string
-		goRun  bool
+		line          int
+		syntax        bool
+		args          []string
+		goRun, prompt bool
 	}
 	var gots []got
 	for _, c := range cmds {
-		gots = append(gots, got{c.line, isSyntaxLine(c.text), c.args, c.goRun})
+		gots = append(gots, got{c.line, isSyntaxLine(c.text), c.args, c.goRun, c.prompt})
 	}
 	want := []got{
-		{11, true, []string{"[--config"}, false},
-		{13, false, []string{"--origin", "http://a.test", "--header", "Content-Type: application/json", "http://b.test/"}, true},
-		{16, false, []string{"--origin", "http://a.test", "--json", "http://b.test/"}, false},
+		{11, true, []string{"[--config"}, false, false},
+		{13, false, []string{"--origin", "http://a.test", "--header", "Content-Type: application/json", "http://b.test/"}, true, true},
+		{16, false, []string{"--origin", "http://a.test", "--json", "http://b.test/"}, false, false},
 	}
 	if fmt.Sprint(gots) != fmt.Sprint(want) {
 		t.Errorf("commands:\n%v\nwant:\n%v", gots, want)

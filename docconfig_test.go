@@ -40,14 +40,15 @@ import (
 //     (GitHub shows neither the info string nor a difference).
 //
 // An {env.NAME} placeholder (as the permission endpoint's
-// {env.CORS_PERMISSION_URL}) is set, for the test, to a loopback URL that
-// nothing is asked at load time.
+// {env.CORS_PERMISSION_URL}) or a Caddyfile {$NAME} is set, for the test,
+// to a loopback URL that nothing is asked at load time.
 
 // docPlaceholder marks a syntax block: <origin>, <matcher>.
 var docPlaceholder = regexp.MustCompile(`<[A-Za-z][\w.-]*>`)
 
-// envPlaceholder is a Caddy {env.NAME} placeholder.
-var envPlaceholder = regexp.MustCompile(`\{env\.([A-Za-z_][A-Za-z0-9_]*)\}`)
+// envPlaceholder is a Caddy {env.NAME} placeholder, or the Caddyfile's
+// {$NAME} (or {$NAME:default}) substitution.
+var envPlaceholder = regexp.MustCompile(`\{(?:env\.|\$)([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\}`)
 
 func TestDocCaddyfileBlocks(t *testing.T) {
 	var blocks, handlers int
@@ -162,7 +163,7 @@ func checkRefusal(t testing.TB, b docCodeBlock, err error) {
 	}
 }
 
-// setDocEnv sets each {env.NAME} of a block, for this test, to a loopback
+// setDocEnv sets each {env.NAME} and {$NAME} of a block, for this test, to a loopback
 // URL that nothing asks at load time.
 func setDocEnv(t *testing.T, b docCodeBlock) {
 	for _, m := range envPlaceholder.FindAllStringSubmatch(b.text, -1) {
