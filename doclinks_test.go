@@ -179,64 +179,76 @@ func (c *linkChecker) check(file string) (problems []string, n int) {
 	}
 	doc, fenceProblems := parseMarkdown(file, string(src))
 	text := maskInlineCode(strings.Join(doc.prose, "\n"))
-	lineAt := func(offset int) int { return 1 + strings.Count(text[:offset], "\n") }
-	type problem struct {
-		offset int
-		msg    string
+	links, found, n := markdownLinks(text)
+	for _, l := range links {
+		if hasScheme.MatchString(l.dest) || strings.HasPrefix(l.dest, "//") {
+			continue
+		}
+		n++
+		if err := c.resolve(file, l.dest); err != nil {
+			found = append(found, docProblem{l.offset, fmt.Sprintf("link %q: %v", l.dest, err)})
+		}
 	}
-	var found []problem
+	slices.SortStableFunc(found, func(a, b docProblem) int { return a.offset - b.offset })
+	problems = fenceProblems
+	for _, p := range found {
+		problems = append(problems, fmt.Sprintf("%s:%d: %s", file, 1+strings.Count(text[:p.offset], "\n"), p.msg))
+	}
+	return problems, n
+}
 
-	type link struct {
-		offset int
-		dest   string
-	}
-	var links []link
+// docLink is a link's destination at an offset of a doc's text.
+type docLink struct {
+	offset int
+	dest   string
+}
+
+// docProblem is a broken link at an offset of a doc's text.
+type docProblem struct {
+	offset int
+	msg    string
+}
+
+// markdownLinks finds the destinations of a doc's prose (code masked):
+// inline links and images, reference definitions, HTML href and src. It
+// checks the references against the definitions itself: it returns those
+// without one as problems, and how many references it checked.
+func markdownLinks(text string) (links []docLink, problems []docProblem, refs int) {
 	defs := map[string]bool{}
 	for _, m := range refDefinition.FindAllStringSubmatchIndex(text, -1) {
 		defs[refLabel(text[m[2]:m[3]])] = true
-		links = append(links, link{m[4], text[m[4]:m[5]]})
+		links = append(links, docLink{m[4], text[m[4]:m[5]]})
 	}
-	// Definitions are no longer prose: blank them before reading the rest.
-	rest := refDefinition.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat(" ", len(s)) })
+	// Each kind found is blanked before the next is looked for, so that
+	// [a][b] is not also read as two shortcuts.
+	rest := refDefinition.ReplaceAllStringFunc(text, blankKeepingLines)
 	for _, m := range inlineLink.FindAllStringSubmatchIndex(rest, -1) {
-		links = append(links, link{m[0], rest[m[2]:m[3]]})
+		links = append(links, docLink{m[0], rest[m[2]:m[3]]})
 	}
 	rest = inlineLink.ReplaceAllStringFunc(rest, blankKeepingLines)
 	for _, m := range fullReference.FindAllStringSubmatchIndex(rest, -1) {
 		label := refLabel(rest[m[4]:m[5]])
 		if label == "" {
-			label = refLabel(rest[m[2]:m[3]])
+			label = refLabel(rest[m[2]:m[3]]) // [text][]
 		}
-		n++
+		refs++
 		if !defs[label] {
-			found = append(found, problem{m[0], fmt.Sprintf("reference %s: no definition [%s]: ...", rest[m[0]:m[1]], rest[m[4]:m[5]])})
+			problems = append(problems, docProblem{m[0], fmt.Sprintf("reference %s: no definition [%s]: ...", rest[m[0]:m[1]], rest[m[4]:m[5]])})
 		}
 	}
 	rest = fullReference.ReplaceAllStringFunc(rest, blankKeepingLines)
 	for _, m := range shortcutReference.FindAllStringSubmatchIndex(rest, -1) {
 		if defs[refLabel(rest[m[2]:m[3]])] {
-			n++ // its destination is checked at its definition
+			refs++ // its destination is checked at its definition
 		}
 	}
 	for _, m := range htmlLink.FindAllStringSubmatchIndex(text, -1) {
-		links = append(links, link{m[0], text[m[2]:m[3]]})
+		links = append(links, docLink{m[0], text[m[2]:m[3]]})
 	}
-	for _, l := range links {
-		dest := strings.TrimSuffix(strings.TrimPrefix(l.dest, "<"), ">")
-		if hasScheme.MatchString(dest) || strings.HasPrefix(dest, "//") {
-			continue
-		}
-		n++
-		if err := c.resolve(file, dest); err != nil {
-			found = append(found, problem{l.offset, fmt.Sprintf("link %q: %v", dest, err)})
-		}
+	for i := range links {
+		links[i].dest = strings.TrimSuffix(strings.TrimPrefix(links[i].dest, "<"), ">")
 	}
-	slices.SortStableFunc(found, func(a, b problem) int { return a.offset - b.offset })
-	problems = fenceProblems
-	for _, p := range found {
-		problems = append(problems, fmt.Sprintf("%s:%d: %s", file, lineAt(p.offset), p.msg))
-	}
-	return problems, n
+	return links, problems, refs
 }
 
 func blankKeepingLines(s string) string {
