@@ -176,25 +176,3 @@ func TestAdaptRefusesBadConfig(t *testing.T) {
 		t.Errorf("error = %v, want %q", err, want)
 	}
 }
-
-// Every Caddyfile recipe in README.md adapts (the syntax block, with its
-// <placeholders>, is left out).
-func TestAdaptReadmeRecipes(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := strings.Split(string(readme), "```caddyfile\n")[1:]
-	if len(blocks) < 5 {
-		t.Fatalf("found %d Caddyfile blocks in README.md, want the recipes", len(blocks))
-	}
-	for i, block := range blocks {
-		block, _, _ = strings.Cut(block, "```")
-		if strings.Contains(block, "<origin>") {
-			continue
-		}
-		if _, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(block), nil); err != nil {
-			t.Errorf("README Caddyfile block %d does not adapt: %v\n%s", i+1, err, block)
-		}
-	}
-}

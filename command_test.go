@@ -195,28 +195,12 @@ func TestCheckCommandJSON(t *testing.T) {
 	}
 }
 
-// readmeRecipe returns the README's Caddyfile block that contains marker.
-func readmeRecipe(t *testing.T, marker string) string {
-	t.Helper()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, block := range strings.Split(string(readme), "```caddyfile\n")[1:] {
-		block, _, _ = strings.Cut(block, "```")
-		if strings.Contains(block, marker) {
-			return block
-		}
-	}
-	t.Fatalf("README.md has no Caddyfile block with %q", marker)
-	return ""
-}
-
-// Each README recipe does what its text says, as a browser sees it.
+// Each recipe of the docs (found by its marker, wherever it lives) does
+// what its text says, as a browser sees it.
 // Requests that would reach the recipe's upstream (nothing listens there)
 // are preflight-only where a preflight is what is asked; a simple request
 // gets the 502, whose CORS headers the cors handler still sets.
-func TestCheckCommandReadmeRecipes(t *testing.T) {
+func TestCheckCommandDocRecipes(t *testing.T) {
 	type call struct {
 		args   []string
 		expect string
@@ -250,7 +234,7 @@ func TestCheckCommandReadmeRecipes(t *testing.T) {
 			{[]string{"--origin", "https://app.example.com", "https://api.example.com/x"}, "allowed"}, // basic_auth's 401, readable
 		}},
 	} {
-		file := writeCaddyfile(t, readmeRecipe(t, tc.marker))
+		file := writeCaddyfile(t, docBlock(t, "caddyfile", tc.marker).text)
 		for _, c := range tc.calls {
 			args := append([]string{"--config", file, "--adapter", "caddyfile", "--expect", c.expect}, c.args...)
 			status, out, err := runCheckArgs(t, args...)
@@ -277,24 +261,6 @@ http://localhost:8000 {
 		!strings.Contains(out, "problem: the actual response carries Access-Control-Allow-Origin 2 times") ||
 		!strings.Contains(out, "note: this config has no cors handler") {
 		t.Fatalf("status %d:\n%s", status, out)
-	}
-}
-
-// The README's transcript is what the command prints.
-func TestCheckCommandReadmeTranscript(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(readme), "```text\n$ go run ./cmd/caddy cors check --config Caddyfile.example --origin http://localhost:8080 \\\n\t--method PUT --header X-Secret:1 http://localhost:8000/api/hello\n")
-	if !ok {
-		t.Fatal("README.md has no transcript of caddy cors check")
-	}
-	want, _, _ := strings.Cut(rest, "$ echo $?\n1\n```")
-	status, got, _ := runCheckArgs(t, "--config", "Caddyfile.example", "--origin", "http://localhost:8080",
-		"--method", "PUT", "--header", "X-Secret:1", "http://localhost:8000/api/hello")
-	if status != 1 || got != want {
-		t.Fatalf("status %d, output:\n%s\nREADME shows:\n%s", status, got, want)
 	}
 }
 

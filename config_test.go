@@ -2,7 +2,7 @@ package cors
 
 import (
 	"encoding/json"
-	"os"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -223,45 +223,35 @@ func TestPublicSuffixWarning(t *testing.T) {
 	}
 }
 
-// The JSON example in README.md loads, provisions and validates as it is.
-func TestReadmeJSONExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+// The docs' JSON example of the handler, with every field (found by its
+// "passthrough_preflight": false, which only a list of every field
+// writes), reads as it says. TestDocJSONBlocks loads every JSON block.
+func TestDocJSONExample(t *testing.T) {
+	b := docBlock(t, "json", `"passthrough_preflight": false`)
+	h, err := loadCorsHandler(t, []byte(b.text))
 	if err != nil {
-		t.Fatal(err)
-	}
-	_, block, ok := strings.Cut(string(readme), "```json\n")
-	if !ok {
-		t.Fatal("README.md has no ```json block")
-	}
-	block, _, _ = strings.Cut(block, "```")
-	h := decodeHandlerJSON(t, block)
-	if err := h.Provision(caddy.Context{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Validate(); err != nil {
-		t.Fatalf("README's JSON does not validate: %v", err)
+		t.Fatalf("%s: %v", b.where(), err)
 	}
 	if h.MaxAge == nil || time.Duration(*h.MaxAge) != 10*time.Minute || !h.policy.origins.Contains("http://localhost:5173") {
-		t.Errorf("README's JSON read as %+v", h)
+		t.Errorf("%s read as %+v", b.where(), h)
 	}
 }
 
 // decodeHandlerJSON decodes a handler's JSON as Caddy does: the module's
 // name ("handler") is taken out and the rest is decoded strictly.
-func decodeHandlerJSON(t *testing.T, block string) Handler {
-	t.Helper()
+func decodeHandlerJSON(raw []byte) (Handler, error) {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(block), &fields); err != nil {
-		t.Fatalf("README's JSON does not decode: %v", err)
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return Handler{}, fmt.Errorf("decoding: %w", err)
 	}
 	if string(fields["handler"]) != `"cors"` {
-		t.Fatalf(`README's JSON has "handler": %s, want "cors"`, fields["handler"])
+		return Handler{}, fmt.Errorf(`"handler": %s, want "cors"`, fields["handler"])
 	}
 	delete(fields, "handler")
 	rest, _ := json.Marshal(fields)
 	var h Handler
 	if err := caddy.StrictUnmarshalJSON(rest, &h); err != nil {
-		t.Fatalf("README's JSON does not decode: %v", err)
+		return Handler{}, fmt.Errorf("decoding: %w", err)
 	}
-	return h
+	return h, nil
 }

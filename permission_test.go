@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -352,23 +351,15 @@ func TestPermissionAdapt(t *testing.T) {
 	}
 }
 
-// The permission JSON example in README.md loads and provisions as it is.
-func TestReadmePermissionJSON(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+// The docs' JSON example of the permission field (found by its
+// "module": "http") loads its module.
+func TestDocPermissionJSON(t *testing.T) {
+	b := docBlock(t, "json", `"module": "http"`)
+	h, err := loadCorsHandler(t, []byte(b.text))
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", b.where(), err)
 	}
-	_, section, ok := strings.Cut(string(readme), "## Origins your own service decides")
-	if !ok {
-		t.Fatal("README.md has no permission section")
-	}
-	_, block, ok := strings.Cut(section, "```json\n")
-	if !ok {
-		t.Fatal("the permission section has no ```json block")
-	}
-	block, _, _ = strings.Cut(block, "```")
-	p, _ := provisionWithPermission(t, decodeHandlerJSON(t, block))
-	if p.permission == nil {
-		t.Fatal("no permission module loaded")
+	if h.permission == nil {
+		t.Fatalf("%s: no permission module loaded", b.where())
 	}
 }

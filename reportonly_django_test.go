@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ import (
 // Debian's packages), behind reverse_proxy on loopback. Through every
 // report_only route the responses are the ones the same Caddy sends
 // without cors (every header but Date, the status, the body); the route
-// with the README's translation of the Django settings reports nothing;
+// with the docs' translation of the Django settings reports nothing;
 // each route with a difference planted in the policy reports it, with
 // the right outcome and reason, and nothing else.
 
@@ -107,34 +108,70 @@ func freePort(t *testing.T) int {
 	return port
 }
 
-// djangoTranslation is the README's translation of the backend's
-// settings: the policy that must report nothing.
-const djangoTranslation = `origins https://app.example.com https://admin.example.com
-			origin_regexp https://\w+\.preview\.example\.com
-			credentials
-			headers accept authorization content-type user-agent x-csrftoken x-requested-with x-tenant
-			methods DELETE GET OPTIONS PATCH POST PUT
-			expose_headers X-Request-Id X-Total-Count`
+// djangoTranslationMarker finds the docs' translation of the backend's
+// settings: its headers line, Django's default_headers with x-tenant.
+const djangoTranslationMarker = "user-agent x-csrftoken x-requested-with x-tenant"
 
-// djangoRoutes are the report_only routes: the translation, and one
-// difference planted in each of the others.
-var djangoRoutes = map[string]string{
-	"translated":          djangoTranslation,
-	"missing-origin":      strings.Replace(djangoTranslation, " https://admin.example.com", "", 1),
-	"missing-header":      strings.Replace(djangoTranslation, " x-tenant", "", 1),
-	"missing-credentials": strings.Replace(djangoTranslation, "credentials\n", "\n", 1),
-	"missing-expose":      strings.Replace(djangoTranslation, " X-Total-Count", "", 1),
-	"extra-origin":        strings.Replace(djangoTranslation, "origins ", "origins https://partner.example.com ", 1),
+// djangoTranslation is the docs' translation of the backend's settings,
+// read from the docs so that they cannot drift from what this test
+// proves: the body of the block's cors directive without its report_only
+// line, one subdirective a line. It is the policy that must report
+// nothing.
+func djangoTranslation(t *testing.T) string {
+	t.Helper()
+	b := docBlock(t, "caddyfile", djangoTranslationMarker)
+	var body []string
+	depth, reportOnly := 0, false
+	for line := range strings.SplitSeq(b.text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case depth == 0 && strings.HasPrefix(line, "cors ") && strings.HasSuffix(line, "{"):
+			depth = 1
+		case depth == 0:
+		case strings.HasSuffix(line, "{"):
+			t.Fatalf("%s: the translation's cors block nests a block (%q): djangoTranslation reads one subdirective a line", b.where(), line)
+		case line == "}":
+			depth = 0
+		case line == "report_only":
+			reportOnly = true
+		case line != "" && !strings.HasPrefix(line, "#"):
+			body = append(body, line)
+		}
+	}
+	if !reportOnly || len(body) == 0 {
+		t.Fatalf("%s: want a cors block with report_only and the translated settings:\n%s", b.where(), b.text)
+	}
+	return strings.Join(body, "\n")
 }
 
-func djangoCaddyfile(port, httpsPort int, api, logFile string) string {
-	var routes strings.Builder
-	names := make([]string, 0, len(djangoRoutes))
-	for name := range djangoRoutes {
-		names = append(names, name)
+// djangoRoutes are the report_only routes: the translation, and one
+// difference planted in each of the others. A planting that changes
+// nothing (the translation lost what it replaces) fails the test rather
+// than leave a route that reports nothing for the wrong reason.
+func djangoRoutes(t *testing.T) map[string]string {
+	t.Helper()
+	translation := djangoTranslation(t)
+	plant := func(old, new string) string {
+		t.Helper()
+		planted := strings.Replace(translation, old, new, 1)
+		if planted == translation {
+			t.Fatalf("the docs' translation has no %q to plant a difference in:\n%s", old, translation)
+		}
+		return planted
 	}
-	sort.Strings(names)
-	for _, name := range names {
+	return map[string]string{
+		"translated":          translation,
+		"missing-origin":      plant(" https://admin.example.com", ""),
+		"missing-header":      plant(" x-tenant", ""),
+		"missing-credentials": plant("\ncredentials\n", "\n"),
+		"missing-expose":      plant(" X-Total-Count", ""),
+		"extra-origin":        plant("origins ", "origins https://partner.example.com "),
+	}
+}
+
+func djangoCaddyfile(policies map[string]string, port, httpsPort int, api, logFile string) string {
+	var routes strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(policies)) {
 		// cors runs before uri, so the logged URI names the route.
 		fmt.Fprintf(&routes, `	handle /%s/* {
 		cors {
@@ -144,7 +181,7 @@ func djangoCaddyfile(port, httpsPort int, api, logFile string) string {
 		uri strip_prefix /%[1]s
 		reverse_proxy %[3]s
 	}
-`, name, djangoRoutes[name], api)
+`, name, strings.ReplaceAll(policies[name], "\n", "\n\t\t\t"), api)
 	}
 	return fmt.Sprintf(`{
 	skip_install_trust
@@ -240,7 +277,11 @@ func TestReportOnlyInFrontOfDjangoCorsHeaders(t *testing.T) {
 	api := startDjango(t, python)
 	port := freePort(t)
 	logFile := filepath.Join(t.TempDir(), "caddy.log")
-	caddytest.NewTester(t).InitServer(djangoCaddyfile(port, freePort(t), api, logFile), "caddyfile")
+	routes := djangoRoutes(t)
+	if !slices.Equal(slices.Sorted(maps.Keys(routes)), slices.Sorted(maps.Keys(djangoWant))) {
+		t.Fatalf("routes %v, but djangoWant has %v", slices.Sorted(maps.Keys(routes)), slices.Sorted(maps.Keys(djangoWant)))
+	}
+	caddytest.NewTester(t).InitServer(djangoCaddyfile(routes, port, freePort(t), api, logFile), "caddyfile")
 	before := reportOnlyMetric(t)
 
 	send := func(route string, req djangoRequest) (*http.Response, []byte) {

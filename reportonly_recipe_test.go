@@ -13,7 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// The README's staged enforcement, as written there: the verified origins
+// The docs' staged enforcement (the recipe with @verified), as written there: the verified origins
 // get the module's answers (its preflights, its headers instead of the
 // backend's), everything else gets the backend's response untouched.
 func TestReportOnlyStagedRecipe(t *testing.T) {
@@ -40,7 +40,7 @@ func TestReportOnlyStagedRecipe(t *testing.T) {
 	}))
 	defer backend.Close()
 	port := freePort(t)
-	recipe := readmeRecipe(t, "@verified")
+	recipe := docBlock(t, "caddyfile", "@verified").text
 	recipe = strings.Replace(recipe, "api.example.com {", fmt.Sprintf("http://127.0.0.1:%d {", port), 1)
 	recipe = strings.Replace(recipe, "reverse_proxy localhost:8000", "reverse_proxy "+backend.Listener.Addr().String(), 1)
 	caddytest.NewTester(t).InitServer(fmt.Sprintf(`{
