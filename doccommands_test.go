@@ -228,7 +228,12 @@ func checkTranscript(t *testing.T, b docCodeBlock, c docCommand) {
 		t.Errorf("%s:%d: exit status %q: %v", b.file, c.line, lines[echo+1], err)
 		return
 	}
-	status, got, err := runCheckArgs(t, c.args...)
+	args, err := transcriptConfig(t, b, c.args)
+	if err != nil {
+		t.Errorf("%s:%d: %v", b.file, c.line, err)
+		return
+	}
+	status, got, err := runCheckArgs(t, args...)
 	shown := status
 	if c.goRun && status != 0 {
 		shown = 1 // go run exits 1 for any failure of the program
@@ -337,7 +342,10 @@ func testCommandProblems(readme []docCodeBlock, ci string) []string {
 		return append(problems, fmt.Sprintf("%s: README.md's first ```sh block has no line starting with `go test`", b.where()))
 	}
 	for line := range strings.SplitSeq(ci, "\n") {
-		if strings.TrimSpace(line) == test {
+		// The command, alone or in a subshell: .ci/run needs the
+		// parentheses so that set -e stops at the left side of &&.
+		line = strings.TrimSpace(line)
+		if line == test || line == "("+test+")" {
 			return problems
 		}
 	}
@@ -494,4 +502,28 @@ func TestDocXcaddyBuildCatchesDrift(t *testing.T) {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
+}
+
+// transcriptConfig resolves a transcript's "--config Caddyfile": there
+// is no such file in the repository, and the doc means the Caddyfile it
+// shows just above the transcript, the nearest ```caddyfile block before
+// it in the same file. Other config paths (Caddyfile.example) are files
+// of the repository and are left alone.
+func transcriptConfig(t *testing.T, b docCodeBlock, args []string) ([]string, error) {
+	i := slices.Index(args, "--config")
+	if i < 0 || i+1 >= len(args) || args[i+1] != "Caddyfile" {
+		return args, nil
+	}
+	var above *docCodeBlock
+	for _, c := range readDoc(t, b.file).blocks {
+		if c.lang == "caddyfile" && c.line < b.line {
+			above = &c
+		}
+	}
+	if above == nil {
+		return nil, fmt.Errorf("--config Caddyfile, and no ```caddyfile block above the transcript to stand for it")
+	}
+	out := slices.Clone(args)
+	out[i+1] = writeCaddyfile(t, above.text)
+	return out, nil
 }
