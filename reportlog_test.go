@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -277,5 +279,40 @@ func TestReportOnlyMetricRegistered(t *testing.T) {
 	}
 	if len(series) != 2*int(numOutcomes) {
 		t.Errorf("%d series, want %d", len(series), 2*numOutcomes)
+	}
+}
+
+// The jq line of docs/report-only.md reads fields a report_only line
+// has, and selects outcomes that exist: a renamed field or outcome would
+// leave the documented command printing empty columns.
+func TestDocJQLineReadsLoggedFields(t *testing.T) {
+	b := docBlock(t, "sh", "jq -r")
+	_, rest, ok := strings.Cut(b.text, "'")
+	filter, _, closed := strings.Cut(rest, "'")
+	if !ok || !closed {
+		t.Fatalf("%s: no quoted jq filter in %q", b.where(), b.text)
+	}
+
+	clock := &fakeClock{now: time.Unix(1_000_000, 0)}
+	h, logs := reportHandler(t, Handler{Origins: []string{app}}, clock)
+	get(t, h, evil, reflectingBackend) // would_block: the backend reflects, the policy refuses
+	if logs.Len() != 1 {
+		t.Fatalf("%d lines logged, want 1", logs.Len())
+	}
+	logged := logs.All()[0].ContextMap()
+
+	fields := regexp.MustCompile(`\.([a-z_]+)`).FindAllStringSubmatch(filter, -1)
+	if len(fields) < 2 {
+		t.Fatalf("%s: found %d fields in the jq filter %q", b.where(), len(fields), filter)
+	}
+	for _, f := range fields {
+		if _, ok := logged[f[1]]; !ok {
+			t.Errorf("%s: the jq filter reads .%s, which a report_only line does not have (it has %v)", b.where(), f[1], logged)
+		}
+	}
+	for _, m := range regexp.MustCompile(`"([a-z_]+)"`).FindAllStringSubmatch(filter, -1) {
+		if !slices.Contains(outcomeNames[:], m[1]) {
+			t.Errorf("%s: the jq filter selects the outcome %q, which is not one of %q", b.where(), m[1], outcomeNames)
+		}
 	}
 }
