@@ -233,6 +233,15 @@ func TestCheckCommandDocRecipes(t *testing.T) {
 			{[]string{"--origin", "https://app.example.com", "--credentials", "--header", "Authorization:Basic YWxpY2U6eA==", "--preflight-only", "https://api.example.com/x"}, "allowed"},
 			{[]string{"--origin", "https://app.example.com", "https://api.example.com/x"}, "allowed"}, // basic_auth's 401, readable
 		}},
+		{"file_server", []call{
+			{[]string{"--origin", "https://anyone.example", "https://assets.example.com/font.woff2"}, "allowed"}, // the 404 of a root that is not there, readable
+			{[]string{"--origin", "https://anyone.example", "--credentials", "https://assets.example.com/font.woff2"}, "blocked"},
+		}},
+		{"php_fastcgi", []call{
+			// Answered by cors: nothing listens on the PHP socket.
+			{[]string{"--origin", "https://app.example.com", "--credentials", "--method", "PUT", "--header", "Content-Type:application/json", "--preflight-only", "https://api.example.com/orders"}, "allowed"},
+			{[]string{"--origin", "https://evil.example", "--method", "PUT", "--preflight-only", "https://api.example.com/orders"}, "blocked"},
+		}},
 	} {
 		file := writeCaddyfile(t, docBlock(t, "caddyfile", tc.marker).text)
 		for _, c := range tc.calls {
