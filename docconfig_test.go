@@ -275,6 +275,17 @@ func loadCorsHandler(t testing.TB, raw []byte) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := provisionAsCaddy(t, &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+// provisionAsCaddy provisions and validates h as Caddy does, in a context
+// that can load its permission module; the module is cleaned up with the
+// test.
+func provisionAsCaddy(t testing.TB, h *Handler) error {
+	t.Helper()
 	ctx, err := caddy.ProvisionContext(&caddy.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -285,10 +296,10 @@ func loadCorsHandler(t testing.TB, raw []byte) (*Handler, error) {
 		}
 	})
 	if err := h.Provision(ctx); err != nil {
-		return nil, fmt.Errorf("provisioning: %w", err)
+		return fmt.Errorf("provisioning: %w", err)
 	}
 	if err := h.Validate(); err != nil {
-		return nil, fmt.Errorf("validating: %w", err)
+		return fmt.Errorf("validating: %w", err)
 	}
-	return &h, nil
+	return nil
 }

@@ -58,20 +58,8 @@ func permissionJSON(endpoint string) json.RawMessage {
 // Its logs go to Caddy's default logger, at INFO as in production.
 func provisionWithPermission(t testing.TB, h Handler) (*Handler, *observer.ObservedLogs) {
 	t.Helper()
-	ctx, err := caddy.ProvisionContext(&caddy.Config{})
-	if err != nil {
+	if err := provisionAsCaddy(t, &h); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if h.permission != nil {
-			_ = h.permission.(caddy.CleanerUpper).Cleanup()
-		}
-	})
-	if err := h.Provision(ctx); err != nil {
-		t.Fatalf("Provision: %v", err)
-	}
-	if err := h.Validate(); err != nil {
-		t.Fatalf("Validate: %v", err)
 	}
 	core, logs := observer.New(zapcore.DebugLevel)
 	h.logger = zap.New(core)
